@@ -1,0 +1,56 @@
+import { sha256Hex } from "./crypto.ts";
+import type { ChainVerification, ConsentEvent, UnhashedConsentEvent } from "./schemas.ts";
+
+/** The prevHash of an account's first event. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/**
+ * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members dropped
+ * (as JSON.stringify does). The same value always gives the same string, on every runtime.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      throw new TypeError("canonicalJson: non-finite number");
+    }
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** hash = SHA-256(prevHash + canonical JSON of the event without its hash). */
+export async function hashEvent(event: UnhashedConsentEvent): Promise<string> {
+  const { hash: _ignored, ...rest } = event as UnhashedConsentEvent & { hash?: string };
+  return sha256Hex(event.prevHash + canonicalJson(rest));
+}
+
+export async function sealEvent(event: UnhashedConsentEvent): Promise<ConsentEvent> {
+  return { ...event, hash: await hashEvent(event) };
+}
+
+/**
+ * Verifies one account's chain, given all its events. Reports the first broken link:
+ * an event whose hash does not match its content, whose prevHash is not the previous
+ * event's hash (or genesis), or whose seq does not increase.
+ */
+export async function verifyChain(
+  events: readonly ConsentEvent[],
+  options: { startHash?: string } = {},
+): Promise<ChainVerification> {
+  let prev = options.startHash ?? GENESIS_HASH;
+  let prevSeq = 0;
+  for (const [i, event] of events.entries()) {
+    if (event.seq <= prevSeq) return { ok: false, count: events.length, brokenAt: i, reason: "seq_not_increasing" };
+    if (event.prevHash !== prev) return { ok: false, count: events.length, brokenAt: i, reason: "prev_hash_mismatch" };
+    if ((await hashEvent(event)) !== event.hash) {
+      return { ok: false, count: events.length, brokenAt: i, reason: "hash_mismatch" };
+    }
+    prev = event.hash;
+    prevSeq = event.seq;
+  }
+  return { ok: true, count: events.length, head: prev };
+}
