@@ -15,7 +15,8 @@ export interface NormalizeOptions {
 
 // Deliberately simple: one @, a dot-separated domain, no spaces or control characters.
 // Deliverability is not our question; recognizing the same mailbox twice is.
-const EMAIL = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CONTROL = /\p{Cc}/u;
 const PHONEISH = /^[+(]?[\d\s().\-/]+$/;
 
 /**
@@ -30,7 +31,7 @@ export function normalizeAddress(raw: string, options: NormalizeOptions = {}): N
 
   if (input.includes("@")) {
     const email = input.toLowerCase();
-    if (!EMAIL.test(email)) {
+    if (CONTROL.test(email) || !EMAIL.test(email)) {
       throw new DomainError("invalid_address", "address looks like an email but is not a valid one");
     }
     return { kind: "email", value: email };

@@ -1,5 +1,5 @@
-import { type EntryIdentity, entryKey } from "./scope.ts";
 import type { ConsentAction, ConsentSource } from "./schemas.ts";
+import { type EntryIdentity, entryKey } from "./scope.ts";
 
 /** What ordering needs to know about an event. */
 export interface OrderedChange extends EntryIdentity {

@@ -33,7 +33,11 @@ export function decideSend(entries: readonly ActiveEntry[], attempt: SendAttempt
   let best: ActiveEntry | undefined;
   for (const entry of entries) {
     if (!entryBlocks(entry, attempt)) continue;
-    if (!best || breadth(entry) > breadth(best) || (breadth(entry) === breadth(best) && entry.seq < best.seq)) {
+    if (
+      !best ||
+      breadth(entry) > breadth(best) ||
+      (breadth(entry) === breadth(best) && entry.seq < best.seq)
+    ) {
       best = entry;
     }
   }

@@ -15,7 +15,8 @@ export function canonicalJson(value: unknown): string {
     }
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -44,8 +45,10 @@ export async function verifyChain(
   let prev = options.startHash ?? GENESIS_HASH;
   let prevSeq = 0;
   for (const [i, event] of events.entries()) {
-    if (event.seq <= prevSeq) return { ok: false, count: events.length, brokenAt: i, reason: "seq_not_increasing" };
-    if (event.prevHash !== prev) return { ok: false, count: events.length, brokenAt: i, reason: "prev_hash_mismatch" };
+    if (event.seq <= prevSeq)
+      return { ok: false, count: events.length, brokenAt: i, reason: "seq_not_increasing" };
+    if (event.prevHash !== prev)
+      return { ok: false, count: events.length, brokenAt: i, reason: "prev_hash_mismatch" };
     if ((await hashEvent(event)) !== event.hash) {
       return { ok: false, count: events.length, brokenAt: i, reason: "hash_mismatch" };
     }

@@ -50,7 +50,14 @@ export const BlocklistEntry = z.object({
 export type BlocklistEntry = z.infer<typeof BlocklistEntry>;
 
 /** The minimum an entry needs for a send decision. */
-export const ActiveEntry = BlocklistEntry.pick({ address: true, channel: true, scope: true, source: true, occurredAt: true, seq: true });
+export const ActiveEntry = BlocklistEntry.pick({
+  address: true,
+  channel: true,
+  scope: true,
+  source: true,
+  occurredAt: true,
+  seq: true,
+});
 export type ActiveEntry = z.infer<typeof ActiveEntry>;
 
 export const Evidence = z.record(z.string(), z.unknown());
@@ -84,7 +91,10 @@ export type UnhashedConsentEvent = Omit<ConsentEvent, "hash">;
 export const CreateAccountInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
   /** ISO 3166-1 alpha-2 region used to read national phone numbers, e.g. "US". */
-  defaultRegion: z.string().regex(/^[A-Z]{2}$/).optional(),
+  defaultRegion: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
   /** Key prefix: live keys for production traffic, test keys for everything else. */
   mode: z.enum(["live", "test"]).optional(),
 });
