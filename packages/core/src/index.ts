@@ -6,3 +6,4 @@ export * from "./errors.ts";
 export * from "./ledger.ts";
 export * from "./schemas.ts";
 export * from "./scope.ts";
+export * from "./sync-apply.ts";
