@@ -4,6 +4,8 @@ export * from "./crypto.ts";
 export * from "./decide-send.ts";
 export * from "./errors.ts";
 export * from "./ledger.ts";
+export * from "./links.ts";
+export * from "./negotiate-locale.ts";
 export * from "./schemas.ts";
 export * from "./scope.ts";
 export * from "./sync-apply.ts";

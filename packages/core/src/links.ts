@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { randomBase62, sha256Hex } from "./crypto.ts";
+import { DomainError } from "./errors.ts";
+import { Channel, Instant, RawAddress, Scope, Sender } from "./schemas.ts";
+
+/**
+ * Opt-out links: `/u/{code}`. The code is the only secret: whoever holds it can opt the address
+ * out, so it is drawn from a CSPRNG and only its SHA-256 is stored.
+ */
+
+/** 12 base62 characters ≈ 71.5 bits: guessing one live code among a billion takes ~2^41 tries. */
+export const LINK_CODE_DEFAULT_LENGTH = 12;
+/** 11 characters ≈ 65.5 bits, the shortest that keeps at least 64 bits. */
+export const LINK_CODE_MIN_LENGTH = 11;
+export const LINK_CODE_MAX_LENGTH = 32;
+
+/** A link code as it may appear in a URL. Anything else is answered 404 without a lookup. */
+export const LINK_CODE_FORMAT = /^[0-9A-Za-z]{11,32}$/;
+
+export const LinkCode = z.string().regex(LINK_CODE_FORMAT, "not a link code");
+export type LinkCode = z.infer<typeof LinkCode>;
+
+export function isLinkCode(value: string): boolean {
+  return LINK_CODE_FORMAT.test(value);
+}
+
+/** A new link code: `length` base62 characters from a CSPRNG. Refuses lengths under 64 bits. */
+export function mintLinkCode(length: number = LINK_CODE_DEFAULT_LENGTH): string {
+  if (!Number.isInteger(length) || length < LINK_CODE_MIN_LENGTH || length > LINK_CODE_MAX_LENGTH) {
+    throw new DomainError(
+      "invalid_input",
+      `link code length must be an integer from ${LINK_CODE_MIN_LENGTH} (64 bits) to ${LINK_CODE_MAX_LENGTH}`,
+    );
+  }
+  return randomBase62(length);
+}
+
+/** What is stored and looked up: the code itself never reaches D1, KV, logs or the ledger. */
+export function hashLinkCode(code: string): Promise<string> {
+  return sha256Hex(code);
+}
+
+/** `${base}/u/${code}`; `base` is an origin with an optional path (a branded short domain). */
+export function linkUrl(base: string, code: string): string {
+  return `${base.replace(/\/+$/, "")}/u/${code}`;
+}
+
+export interface ListUnsubscribeHeaders {
+  "List-Unsubscribe": string;
+  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click";
+}
+
+/**
+ * The email headers for one-click unsubscribe (RFC 2369 + RFC 8058). Mailbox providers POST
+ * `List-Unsubscribe=One-Click` to the URL; they only do so for HTTPS URLs, so `http:` is
+ * accepted for local testing alone. An optional `mailto:` is listed after the URL, as a fallback
+ * for clients without one-click. Values are rebuilt from parsed URLs, so nothing a caller passes
+ * can break out of the `<...>` or the header line.
+ */
+export function listUnsubscribeHeaders(
+  url: string,
+  options: { mailto?: string } = {},
+): ListUnsubscribeHeaders {
+  const target = parseUrl(url, ["https:", "http:"], "unsubscribe URL");
+  const parts = [`<${target}>`];
+  if (options.mailto !== undefined) {
+    const mail = options.mailto.startsWith("mailto:") ? options.mailto : `mailto:${options.mailto}`;
+    parts.push(`<${parseUrl(mail, ["mailto:"], "mailto address")}>`);
+  }
+  return { "List-Unsubscribe": parts.join(", "), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
+}
+
+function parseUrl(value: string, protocols: string[], what: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new DomainError("invalid_input", `${what} is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new DomainError("invalid_input", `${what} must use ${protocols.join(" or ")}`);
+  }
+  // URL serialization percent-encodes spaces, control characters and `<>`; `,` separates entries.
+  const href = parsed.href;
+  if (/[\s<>,]/.test(href))
+    throw new DomainError("invalid_input", `${what} contains characters not allowed in a header`);
+  return href;
+}
+
+// ---------- the page's rules ----------
+
+/** How long after an opt-out the page offers to undo it. */
+export const UNDO_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export function isLinkExpired(expiresAt: string | null | undefined, now: Date): boolean {
+  return expiresAt != null && Date.parse(expiresAt) <= now.getTime();
+}
+
+export function canUndoOptOut(optedOutAt: string | null | undefined, now: Date): boolean {
+  if (optedOutAt == null) return false;
+  const elapsed = now.getTime() - Date.parse(optedOutAt);
+  return elapsed >= 0 && elapsed < UNDO_WINDOW_MS;
+}
+
+/**
+ * The scopes the page offers, the link's own first (it is preselected). When the account lets the
+ * page offer both, a sender-scoped link also offers "every message from the brand", and an
+ * account-scoped link that names its sender also offers "only this sender".
+ */
+export function unsubscribeChoices(
+  link: { scope: Scope; sender?: string | null },
+  offerBoth: boolean,
+): Scope[] {
+  if (!offerBoth) return [link.scope];
+  switch (link.scope.type) {
+    case "sender":
+      return [link.scope, { type: "account" }];
+    case "account":
+      return link.sender ? [link.scope, { type: "sender", sender: link.sender }] : [link.scope];
+  }
+}
+
+// ---------- API payloads ----------
+
+export const MAX_LINK_BATCH = 1000;
+
+export const MintLinkInput = z
+  .strictObject({
+    address: RawAddress,
+    channel: Channel.default("*"),
+    scope: Scope.default({ type: "account" }),
+    /** The sender the message goes out from; defaults to a sender scope's sender. */
+    sender: Sender.optional(),
+    campaign: z.string().trim().min(1).max(200).optional(),
+    /** The business's own message id, kept as evidence with the opt-out. */
+    messageId: z.string().trim().min(1).max(200).optional(),
+    /** After this instant the link answers 410 Gone. */
+    expiresAt: Instant.optional(),
+  })
+  .refine((v) => v.scope.type !== "sender" || v.sender === undefined || v.sender === v.scope.sender, {
+    message: "sender must equal scope.sender when the scope is a sender",
+    path: ["sender"],
+  });
+export type MintLinkInput = z.infer<typeof MintLinkInput>;
+
+export const MintLinkBatchInput = z.strictObject({
+  items: z.array(MintLinkInput).min(1).max(MAX_LINK_BATCH),
+});
+export type MintLinkBatchInput = z.infer<typeof MintLinkBatchInput>;
+
+export const MintLinkResult = z.object({
+  code: LinkCode,
+  url: z.url(),
+  expiresAt: Instant.nullable(),
+});
+export type MintLinkResult = z.infer<typeof MintLinkResult>;
+
+export const MintLinkBatchResult = z.object({ items: z.array(MintLinkResult) });
+export type MintLinkBatchResult = z.infer<typeof MintLinkBatchResult>;
