@@ -1,0 +1,76 @@
+import { parseArgs } from "node:util";
+import { HELP } from "./commands/help.ts";
+import { statusCommand } from "./commands/status.ts";
+import { syncCommand } from "./commands/sync.ts";
+import { loadConfig } from "./config.ts";
+import { ConfigError, EXIT } from "./errors.ts";
+import { createLogger } from "./log.ts";
+
+const COMMANDS = ["run", "once", "status"] as const;
+type Command = (typeof COMMANDS)[number];
+
+function usageError(message: string, command?: Command): number {
+  process.stderr.write(
+    `optout-sync: ${message}\nRun 'optout-sync ${command ? `${command} ` : ""}--help' for usage.\n`,
+  );
+  return EXIT.usage;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  const parse = (args: string[]) =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
+    });
+  const first = argv[0];
+  const command = COMMANDS.find((c) => c === first);
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    return usageError((e as Error).message, command);
+  }
+  const { values, positionals } = parsed;
+  if (positionals[0] === "help") {
+    const topic = COMMANDS.find((c) => c === positionals[1]);
+    process.stdout.write(`${HELP[topic ?? "main"]}\n`);
+    return EXIT.ok;
+  }
+  if (!command || values.help) {
+    if (values.help || positionals.length === 0) {
+      process.stdout.write(`${HELP[command ?? "main"]}\n`);
+      return positionals.length === 0 && !values.help ? EXIT.usage : EXIT.ok;
+    }
+    return usageError(`unknown command '${positionals[0]}' (commands: ${COMMANDS.join(", ")})`);
+  }
+  if (positionals.length > 1) return usageError(`unexpected argument '${positionals[1]}'`, command);
+  if (values.json && command !== "status") return usageError("--json is an option of 'status' only", command);
+
+  try {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    switch (command) {
+      case "run":
+      case "once":
+        return await syncCommand(command, config, log);
+      case "status":
+        return await statusCommand(config, log, { json: values.json ?? false });
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`optout-sync: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`optout-sync: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(EXIT.failed);
+  },
+);

@@ -1,0 +1,115 @@
+import { resolve } from "node:path";
+import { MAX_PAGE } from "@optout/core";
+import { z } from "zod";
+import { ConfigError } from "./errors.ts";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: "must be a whole number" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+/**
+ * Every environment variable the daemon reads, with its default. The README's configuration
+ * table mirrors this schema; keep them in step.
+ */
+export const Env = z.object({
+  EDGE_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+    .default("http://127.0.0.1:8787")
+    .transform((u) => u.replace(/\/+$/, "")),
+  SYNC_TOKEN: z.string().trim().min(1).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(?:ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  SYNC_DATA_DIR: z.string().default(".data"),
+  BATCH_SIZE: integer(1, MAX_PAGE, MAX_PAGE),
+  POLL_INTERVAL_MS: integer(50, 3_600_000, 1000),
+  REQUEST_TIMEOUT_MS: integer(100, 600_000, 30_000),
+  RETRY_MAX_DELAY_MS: integer(100, 600_000, 30_000),
+  SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+});
+export type Env = z.infer<typeof Env>;
+
+export type DatabaseTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
+
+export interface Config {
+  edgeUrl: string;
+  syncToken: string | undefined;
+  database: DatabaseTarget;
+  batchSize: number;
+  pollIntervalMs: number;
+  requestTimeoutMs: number;
+  retryMaxDelayMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: Env["LOG_LEVEL"];
+}
+
+// Values of these are never echoed back in error messages.
+const SECRET = new Set(["SYNC_TOKEN", "DATABASE_URL"]);
+
+/**
+ * Reads the configuration from the environment. An empty variable counts as unset, so
+ * `DATABASE_URL= optout-sync once` falls back to the embedded database as one would expect.
+ * Problems are reported all at once, one line per variable, never echoing secrets.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(Env.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== "") input[key] = value;
+  }
+  const parsed = Env.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "environment");
+      const got = key in input && !SECRET.has(key) ? ` (got ${JSON.stringify(input[key])})` : "";
+      return `  ${key}: ${issue.message}${got}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    edgeUrl: e.EDGE_URL,
+    syncToken: e.SYNC_TOKEN,
+    database: e.DATABASE_URL
+      ? { kind: "postgres", url: e.DATABASE_URL }
+      : { kind: "pglite", dataDir: resolve(cwd, e.SYNC_DATA_DIR, "pglite") },
+    batchSize: e.BATCH_SIZE,
+    pollIntervalMs: e.POLL_INTERVAL_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The token is needed to talk to the edge, not to print help; commands ask for it here. */
+export function requireSyncToken(config: Config): string {
+  if (!config.syncToken) {
+    throw new ConfigError(
+      "invalid configuration:\n  SYNC_TOKEN: is required (the edge's SYNC_TOKEN secret; in local dev see apps/edge/.dev.vars)",
+    );
+  }
+  return config.syncToken;
+}
+
+/** Where the database is, for logs and `status`, without credentials. */
+export function describeDatabase(target: DatabaseTarget): string {
+  if (target.kind === "pglite") return `pglite ${target.dataDir}`;
+  try {
+    const u = new URL(target.url);
+    return `postgres ${u.hostname}${u.port ? `:${u.port}` : ""}${u.pathname}`;
+  } catch {
+    return "postgres (unparsable URL)";
+  }
+}

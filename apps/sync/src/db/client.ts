@@ -1,0 +1,10 @@
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+
+/**
+ * What every query function takes as its first argument: a database or a transaction, on
+ * node-postgres or PGlite alike (a transaction is a PgDatabase too).
+ */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;

@@ -1,0 +1,104 @@
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
+import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import type { DatabaseTarget } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { errorFields } from "../log.ts";
+import { CASING, MIGRATIONS } from "./casing.ts";
+import type { Db } from "./client.ts";
+import { acquirePgliteLock } from "./pglite-lock.ts";
+import * as schema from "./schema.ts";
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
+
+// Two daemons starting at once must not both run the migrations.
+const MIGRATION_LOCK_KEY = 0x6f70746f; // "opto"
+
+export interface Database {
+  db: Db;
+  kind: DatabaseTarget["kind"];
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  log?: Logger;
+  /** Apply pending migrations before returning (the daemon always does). */
+  migrate?: boolean;
+  /** Pool size for PostgreSQL. The apply loop needs one connection; status and tests a few. */
+  maxConnections?: number;
+}
+
+/**
+ * Opens the database the config names and brings its schema up to date. PGlite keeps its files
+ * in `dataDir`; "memory://" gives a throwaway in-memory database (tests).
+ */
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+  const { log, migrate = true } = options;
+  if (target.kind === "pglite") {
+    const inMemory = target.dataDir.startsWith("memory://");
+    const release = inMemory ? () => {} : acquirePgliteLock(target.dataDir);
+    let client: PGlite | undefined;
+    try {
+      client = new PGlite(target.dataDir);
+      await client.waitReady;
+      const db = drizzlePglite({ client, schema, casing: CASING }) as unknown as Db;
+      if (migrate) {
+        await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER, ...MIGRATIONS });
+      }
+      const opened = client;
+      return {
+        db,
+        kind: "pglite",
+        close: async () => {
+          try {
+            await opened.close();
+          } finally {
+            release();
+          }
+        },
+      };
+    } catch (e) {
+      await client?.close().catch(() => {});
+      release();
+      throw e;
+    }
+  }
+
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: options.maxConnections ?? 4,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    application_name: "optout-sync",
+  });
+  // An idle client losing its connection (server restart) emits on the pool; without a
+  // listener that would crash the process. The next query reconnects.
+  pool.on("error", (e) => log?.warn(errorFields(e), "idle database connection lost"));
+  const db = drizzleNodePg({ client: pool, schema, casing: CASING }) as unknown as Db;
+  try {
+    if (migrate) {
+      const client = await pool.connect();
+      try {
+        await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+        try {
+          await migrateNodePg(drizzleNodePg({ client, casing: CASING }), {
+            migrationsFolder: MIGRATIONS_FOLDER,
+            ...MIGRATIONS,
+          });
+        } finally {
+          await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+        }
+      } finally {
+        client.release();
+      }
+    }
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw e;
+  }
+  return { db, kind: "postgres", close: () => pool.end() };
+}
