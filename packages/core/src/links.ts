@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { randomBase62, sha256Hex } from "./crypto.ts";
 import { DomainError } from "./errors.ts";
+import { PAGE_LOCALES } from "./negotiate-locale.ts";
 import { Channel, Instant, RawAddress, Scope, Sender } from "./schemas.ts";
 
 /**
@@ -157,3 +158,26 @@ export type MintLinkResult = z.infer<typeof MintLinkResult>;
 
 export const MintLinkBatchResult = z.object({ items: z.array(MintLinkResult) });
 export type MintLinkBatchResult = z.infer<typeof MintLinkBatchResult>;
+
+/** How an account's links and page behave. Every field is optional on update. */
+export const LinkSettings = z.strictObject({
+  /** The name the page shows; null = the account's name. */
+  brandName: z.string().trim().min(1).max(100).nullable(),
+  /** Let the page offer both "only this sender" and "every sender" (see `unsubscribeChoices`). */
+  offerBothScopes: z.boolean(),
+  /** The page's language when the browser asks for none we have. */
+  defaultLocale: z.enum(PAGE_LOCALES),
+  /** Length of newly minted codes; 11 (65 bits) saves an SMS character over the default 12. */
+  codeLength: z.number().int().min(LINK_CODE_MIN_LENGTH).max(LINK_CODE_MAX_LENGTH),
+});
+export type LinkSettings = z.infer<typeof LinkSettings>;
+
+export const DEFAULT_LINK_SETTINGS: LinkSettings = {
+  brandName: null,
+  offerBothScopes: false,
+  defaultLocale: "en",
+  codeLength: LINK_CODE_DEFAULT_LENGTH,
+};
+
+export const UpdateLinkSettingsInput = LinkSettings.partial();
+export type UpdateLinkSettingsInput = z.infer<typeof UpdateLinkSettingsInput>;
