@@ -1,0 +1,54 @@
+import { type ActiveEntry, type BlocklistEntry, type ConsentEvent, type Evidence, parseScopeKey } from "@optout/core";
+import type { BlocklistEntryRow, LedgerEventRow } from "./schema/index.ts";
+
+/** An entry as the API returns it: the contract's BlocklistEntry plus whether it blocks now. */
+export type EntryView = BlocklistEntry & { active: boolean };
+
+export function entryFromRow(row: BlocklistEntryRow): EntryView {
+  return {
+    accountId: row.accountId,
+    address: row.address,
+    channel: row.channel,
+    scope: parseScopeKey(row.scopeKey),
+    source: row.source,
+    reason: row.reason,
+    occurredAt: row.occurredAt,
+    seq: row.seq,
+    createdAt: row.createdAt,
+    active: Boolean(row.active),
+  };
+}
+
+export function activeEntryFromRow(row: BlocklistEntryRow): ActiveEntry {
+  return {
+    address: row.address,
+    channel: row.channel,
+    scope: parseScopeKey(row.scopeKey),
+    source: row.source,
+    occurredAt: row.occurredAt,
+    seq: row.seq,
+  };
+}
+
+export function eventFromRow(row: LedgerEventRow): ConsentEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    accountId: row.accountId,
+    address: row.address,
+    channel: row.channel,
+    scope: parseScopeKey(row.scopeKey),
+    action: row.action,
+    source: row.source,
+    occurredAt: row.occurredAt,
+    recordedAt: row.recordedAt,
+    evidence: JSON.parse(row.evidence) as Evidence,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}
+
+/** Column list that reads blocklist_entries in raw SQL with the drizzle row's property names. */
+export const ENTRY_COLUMNS = `e.id AS id, e.account_id AS accountId, e.address AS address, e.channel AS channel,
+  e.scope_key AS scopeKey, e.active AS active, e.source AS source, e.reason AS reason,
+  e.occurred_at AS occurredAt, e.seq AS seq, e.created_at AS createdAt, e.updated_at AS updatedAt`;

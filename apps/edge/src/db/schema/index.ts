@@ -1,0 +1,5 @@
+export * from "./accounts.ts";
+export * from "./api-keys.ts";
+export * from "./blocklist-entries.ts";
+export * from "./ledger-events.ts";
+export * from "./sync-applied.ts";

@@ -1,0 +1,85 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ZodError } from "zod";
+import { readConfig } from "../config.ts";
+import { createDb } from "../db/client.ts";
+import type { AppEnv } from "./app-env.ts";
+import { ApiError, classifyError, type ErrorEnvelope } from "./errors.ts";
+import { log } from "./log.ts";
+import { pickRequestId } from "./request-id.ts";
+
+/** "items.3.address: Invalid input; limit: Too big" — names the path, never echoes the value. */
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
+
+export function errorBody(c: Context<AppEnv>, code: ErrorEnvelope["error"]["code"], message: string): ErrorEnvelope {
+  return { error: { code, message, requestId: c.var.requestId ?? "unknown" } };
+}
+
+/** A router for one resource. The hook turns every zod failure into the one error envelope. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    strict: true,
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        throw new ApiError(400, "invalid_input", describeZodError(result.error));
+      }
+    },
+  });
+}
+
+/** The root app: request id, config, db, request log, 404 and error handling. */
+export function createApp() {
+  const app = createRouter();
+
+  app.use(async (c, next) => {
+    const started = Date.now();
+    const requestId = pickRequestId(c.req.raw.headers);
+    c.set("requestId", requestId);
+    try {
+      c.set("config", readConfig(c.env));
+      c.set("db", createDb(c.env.DB));
+      await next();
+    } catch (err) {
+      // Errors below are rendered where they happen; this catches only this middleware's own.
+      c.res = renderError(err, c);
+    }
+    c.header("x-request-id", requestId);
+    log.info("request", {
+      requestId,
+      method: c.req.method,
+      route: c.var.unmatched ? null : c.req.routePath,
+      status: c.res.status,
+      durationMs: Date.now() - started,
+      accountId: c.var.principal?.accountId ?? null,
+    });
+  });
+
+  app.notFound((c) => {
+    c.set("unmatched", true);
+    return c.json(errorBody(c, "not_found", `no route for ${c.req.method} ${c.req.path}`), 404);
+  });
+
+  app.onError(renderError);
+
+  return app;
+}
+
+/** The single place an error becomes an HTTP response. */
+export function renderError(err: unknown, c: Context<AppEnv>): Response {
+  const { status, code, message } = classifyError(err);
+  if (status >= 500) {
+    // Error messages from D1/KV name tables and constraints, not the values bound to them.
+    log.error("unhandled_error", {
+      requestId: c.var.requestId,
+      code,
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+  }
+  return c.json(errorBody(c, code, message), status);
+}

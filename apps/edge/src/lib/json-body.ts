@@ -1,0 +1,64 @@
+import { createMiddleware } from "hono/factory";
+import { ApiError } from "./errors.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/**
+ * Runs before a JSON route's validator. Rejects a wrong Content-Type (415), a body over 1 MiB
+ * (413, by Content-Length and by the bytes actually read: the header can lie or be absent) and
+ * malformed JSON (400 malformed_json). On any of these nothing downstream runs, so nothing is
+ * written.
+ */
+export const jsonBody = createMiddleware(async (c, next) => {
+  const mediaType = c.req.header("content-type")?.split(";")[0]?.trim() ?? "";
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new ApiError(415, "unsupported_media_type", "Content-Type must be application/json");
+  }
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+
+  const text = await readLimited(c.req.raw.body, MAX_BODY_BYTES);
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "malformed_json", "request body is not valid JSON");
+  }
+  // The stream is consumed; hand the validator a request carrying exactly the checked text.
+  c.req.raw = new Request(c.req.raw, { body: text });
+  await next();
+});
+
+function tooLarge(): ApiError {
+  return new ApiError(413, "payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+}
+
+async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  // fatal: invalid UTF-8 is malformed input, not something to repair silently.
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(400, "malformed_json", "request body is not valid UTF-8");
+  }
+}

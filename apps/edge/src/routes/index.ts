@@ -1,0 +1,18 @@
+import { accountRoutes } from "./accounts/index.ts";
+import { blocklistRoutes } from "./blocklist/index.ts";
+import { changesRoutes } from "./changes/index.ts";
+import { checkRoutes } from "./check/index.ts";
+import { evidenceRoutes } from "./evidence/index.ts";
+import { healthRoutes } from "./health/index.ts";
+import { syncRoutes } from "./sync/index.ts";
+
+/** Every resource's router, mounted at the root (their paths are absolute). */
+export const routers = [
+  healthRoutes,
+  accountRoutes,
+  blocklistRoutes,
+  checkRoutes,
+  changesRoutes,
+  syncRoutes,
+  evidenceRoutes,
+] as const;

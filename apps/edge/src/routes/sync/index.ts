@@ -1,0 +1,91 @@
+import { createRoute } from "@hono/zod-openapi";
+import { isDomainError, normalizeAddress, SyncApplyInput, SyncApplyResult } from "@optout/core";
+import { inArray } from "drizzle-orm";
+import { accounts } from "../../db/schema/index.ts";
+import { appendChanges, type ChangeRequest } from "../../ledger/append.ts";
+import { requireSync } from "../../lib/auth.ts";
+import { createRouter } from "../../lib/create-app.ts";
+import { ApiError, authErrors, bodyErrors, commonErrors, writeErrors } from "../../lib/errors.ts";
+import { jsonBody } from "../../lib/json-body.ts";
+import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
+
+const applyChanges = createRoute({
+  method: "post",
+  path: "/v1/sync/apply",
+  tags: ["sync"],
+  summary: "Apply changes made in the primary database",
+  description:
+    "Records each change as a `primary` ledger event, in order, in one atomic batch. Idempotent by " +
+    "change `id`: a replayed id appends nothing and answers with the seq and `applied` it got the " +
+    "first time. Ordering follows docs/adr/0002: a change older (by `occurredAt`, then seq) than " +
+    "the entry's current state is still recorded, for audit, but does not change the entry " +
+    "(`applied: false`). A change is recorded even when the entry is already in that state: the " +
+    "primary database said so, and the ledger keeps what was said. Any invalid change (unknown " +
+    "account, unreadable address) rejects the whole request and nothing is written.",
+  security: security.sync,
+  middleware: [requireSync, jsonBody] as const,
+  request: { body: jsonBodyOf(SyncApplyInput) },
+  responses: {
+    200: jsonContent(SyncApplyResult.openapi("SyncApplyResult"), "One result per change, in input order"),
+    ...commonErrors,
+    ...authErrors,
+    ...bodyErrors,
+    ...writeErrors,
+  },
+});
+
+export const syncRoutes = createRouter().openapi(applyChanges, async (c) => {
+  const { changes } = c.req.valid("json");
+  const db = c.var.db;
+
+  const accountIds = [...new Set(changes.map((ch) => ch.accountId))];
+  const known = new Map<string, string | null>();
+  // inArray binds one parameter per id; D1 allows 100 per statement.
+  for (let i = 0; i < accountIds.length; i += 90) {
+    const rows = await db
+      .select({ id: accounts.id, defaultRegion: accounts.defaultRegion })
+      .from(accounts)
+      .where(inArray(accounts.id, accountIds.slice(i, i + 90)));
+    for (const row of rows) known.set(row.id, row.defaultRegion);
+  }
+
+  // Validate everything before writing anything.
+  const requests: ChangeRequest[] = changes.map((ch, i) => {
+    if (!known.has(ch.accountId)) throw new ApiError(400, "invalid_input", `changes.${i}.accountId: unknown account`);
+    let address: string;
+    try {
+      address = normalizeAddress(ch.address, { defaultRegion: known.get(ch.accountId) ?? undefined }).value;
+    } catch (err) {
+      if (isDomainError(err)) throw new ApiError(400, "invalid_address", `changes.${i}.address: ${err.message}`);
+      throw err;
+    }
+    return {
+      accountId: ch.accountId,
+      address,
+      channel: ch.channel,
+      scope: ch.scope,
+      action: ch.action,
+      source: "primary",
+      // One instant format everywhere, so ordering and hashing see the same string.
+      occurredAt: new Date(ch.occurredAt).toISOString(),
+      evidence: { changeId: ch.id, ...(ch.reason ? { reason: ch.reason } : {}) },
+      reason: ch.reason ?? null,
+      syncChangeId: ch.id,
+    };
+  });
+
+  const outcomes = await appendChanges({ db, kv: c.env.KV }, requests);
+  const results = outcomes.map((outcome, i) => {
+    const id = changes[i]!.id;
+    switch (outcome.status) {
+      case "appended":
+        return { id, seq: outcome.event.seq, applied: outcome.applied };
+      case "replayed":
+        return { id, seq: outcome.seq, applied: outcome.applied };
+      case "unchanged":
+        // Sync changes never ask to skip; kept exhaustive so a new status is a type error here.
+        throw new Error("sync change unexpectedly skipped");
+    }
+  });
+  return c.json({ results }, 200);
+});

@@ -1,0 +1,96 @@
+import { type ConsentEvent, verifyChain } from "@optout/core";
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const SYNC_TOKEN = "test-sync-token";
+const ORIGIN = "https://edge.test";
+
+/** Calls the Worker in-process (same isolate as the test, real D1 and KV). */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** A JSON request; `body` is serialized unless it is already a string. */
+export function callJson(method: string, path: string, token: string | null, body?: unknown): Promise<Response> {
+  return call(path, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? bearer(token) : {}) },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Asserts the status, printing the body when it is wrong; returns the parsed JSON body. */
+export async function expectStatus<T = any>(res: Response, status: number): Promise<T> {
+  const text = await res.clone().text();
+  expect(res.status, text).toBe(status);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Asserts an error envelope with this status and code; returns the message. */
+export async function expectError(res: Response, status: number, code: string): Promise<string> {
+  const body = await expectStatus<{ error: { code: string; message: string; requestId: string } }>(res, status);
+  expect(body.error.code, JSON.stringify(body)).toBe(code);
+  expect(body.error.requestId).toBe(res.headers.get("x-request-id"));
+  return body.error.message;
+}
+
+export interface TestAccount {
+  id: string;
+  apiKey: string;
+}
+
+let accounts = 0;
+export async function createAccount(input: Record<string, unknown> = {}): Promise<TestAccount> {
+  const res = await callJson("POST", "/v1/accounts", ADMIN_TOKEN, { name: `account ${++accounts}`, ...input });
+  return expectStatus<TestAccount>(res, 201);
+}
+
+export async function block(account: TestAccount, body: Record<string, unknown>) {
+  return callJson("POST", "/v1/blocklist", account.apiKey, body);
+}
+
+export async function unblock(account: TestAccount, body: Record<string, unknown>) {
+  return callJson("DELETE", "/v1/blocklist", account.apiKey, body);
+}
+
+export async function check(account: TestAccount, query: Record<string, string>) {
+  const res = await call(`/v1/check?${new URLSearchParams(query)}`, { headers: bearer(account.apiKey) });
+  return expectStatus<{ address: string; allowed: boolean; blockedBy?: Record<string, unknown> }>(res, 200);
+}
+
+/** Everything that a write would change, to assert that a rejected request wrote nothing. */
+export async function storageSnapshot() {
+  const [ledger, entries, synced, kv] = await Promise.all([
+    env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(MAX(seq), 0) AS maxSeq FROM ledger_events").first(),
+    env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(active), 0) AS active FROM blocklist_entries").first(),
+    env.DB.prepare("SELECT COUNT(*) AS n FROM sync_applied").first(),
+    env.KV.list(),
+  ]);
+  return { ledger, entries, synced, kvKeys: kv.keys.map((k) => k.name).sort() };
+}
+
+/** Every ledger event of an account, in seq order, through the Worker's own row mapping. */
+export async function accountChain(accountId: string): Promise<ConsentEvent[]> {
+  const all: ConsentEvent[] = [];
+  let after = "0";
+  for (;;) {
+    const res = await call(`/v1/changes?after=${after}&limit=1000`, { headers: bearer(SYNC_TOKEN) });
+    const page = await expectStatus<{ changes: ConsentEvent[]; next: string; hasMore: boolean }>(res, 200);
+    all.push(...page.changes);
+    after = page.next;
+    if (!page.hasMore) break;
+  }
+  return all.filter((e) => e.accountId === accountId);
+}
+
+export async function expectChainValid(accountId: string) {
+  const chain = await accountChain(accountId);
+  const verification = await verifyChain(chain);
+  expect(verification, JSON.stringify(verification)).toMatchObject({ ok: true, count: chain.length });
+  return chain;
+}

@@ -1,0 +1,32 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  // The same migrations `wrangler d1 migrations apply` runs; applied in test/apply-migrations.ts.
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        main: "./src/index.ts",
+        wrangler: { configPath: "./wrangler.jsonc" },
+        miniflare: {
+          // Tests never read .dev.vars: they pin their own secrets.
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: "test-admin-token",
+            SYNC_TOKEN: "test-sync-token",
+            ENVIRONMENT: "test",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+      setupFiles: ["./test/apply-migrations.ts"],
+      // One JSON line per request is the Worker's contract with its log pipeline, not test output.
+      // VERBOSE_LOGS=1 shows them.
+      onConsoleLog: (line) => (process.env.VERBOSE_LOGS || !line.includes('"msg":"request"') ? undefined : false),
+    },
+  };
+});
