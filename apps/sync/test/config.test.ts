@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { describeDatabase, loadConfig, requireSyncToken } from "../src/config.ts";
+import { ConfigError } from "../src/errors.ts";
+
+const load = (env: Record<string, string | undefined>) => loadConfig(env, "/srv/app");
+
+describe("configuration from the environment", () => {
+  it("has defaults for everything but the token", () => {
+    expect(load({})).toEqual({
+      edgeUrl: "http://127.0.0.1:8787",
+      syncToken: undefined,
+      database: { kind: "pglite", dataDir: "/srv/app/.data/pglite" },
+      batchSize: 1000,
+      pollIntervalMs: 1000,
+      requestTimeoutMs: 30_000,
+      retryMaxDelayMs: 30_000,
+      shutdownTimeoutMs: 10_000,
+      logLevel: "info",
+    });
+  });
+
+  it.each([
+    {
+      name: "DATABASE_URL selects PostgreSQL",
+      env: { DATABASE_URL: "postgres://u:p@db:5432/app" },
+      key: "database",
+      value: { kind: "postgres", url: "postgres://u:p@db:5432/app" },
+    },
+    {
+      name: "an empty DATABASE_URL means unset",
+      env: { DATABASE_URL: "" },
+      key: "database",
+      value: { kind: "pglite", dataDir: "/srv/app/.data/pglite" },
+    },
+    {
+      name: "SYNC_DATA_DIR moves PGlite",
+      env: { SYNC_DATA_DIR: "/var/lib/optout" },
+      key: "database",
+      value: { kind: "pglite", dataDir: "/var/lib/optout/pglite" },
+    },
+    {
+      name: "a trailing slash on EDGE_URL is dropped",
+      env: { EDGE_URL: "https://edge.example.com/" },
+      key: "edgeUrl",
+      value: "https://edge.example.com",
+    },
+    {
+      name: "numbers are read from strings",
+      env: { BATCH_SIZE: "250", POLL_INTERVAL_MS: "200" },
+      key: "batchSize",
+      value: 250,
+    },
+  ])("$name", ({ env, key, value }) => {
+    expect(load(env)[key as keyof ReturnType<typeof load>]).toEqual(value);
+  });
+
+  it.each([
+    {
+      name: "a batch above the edge's page limit",
+      env: { BATCH_SIZE: "1001" },
+      message: 'BATCH_SIZE: must be at most 1000 (got "1001")',
+    },
+    { name: "a batch of zero", env: { BATCH_SIZE: "0" }, message: "BATCH_SIZE: must be at least 1" },
+    {
+      name: "a non-numeric interval",
+      env: { POLL_INTERVAL_MS: "soon" },
+      message: 'POLL_INTERVAL_MS: must be a whole number (got "soon")',
+    },
+    {
+      name: "a fractional timeout",
+      env: { REQUEST_TIMEOUT_MS: "1.5" },
+      message: "REQUEST_TIMEOUT_MS: must be a whole number",
+    },
+    {
+      name: "an EDGE_URL that is not http",
+      env: { EDGE_URL: "ftp://edge" },
+      message: "EDGE_URL: must be an http:// or https:// URL",
+    },
+    {
+      name: "an EDGE_URL that is not a URL",
+      env: { EDGE_URL: "edge" },
+      message: "EDGE_URL: must be an http:// or https:// URL",
+    },
+    {
+      name: "an unknown log level",
+      env: { LOG_LEVEL: "loud" },
+      message: "LOG_LEVEL: must be one of fatal, error",
+    },
+    {
+      name: "a DATABASE_URL of another kind",
+      env: { DATABASE_URL: "mysql://x" },
+      message: "DATABASE_URL: must start with postgres://",
+    },
+  ])("rejects $name with a message that names the variable", ({ env, message }) => {
+    expect(() => load(env)).toThrow(ConfigError);
+    expect(() => load(env)).toThrow(message);
+  });
+
+  it("reports every problem at once and never echoes a secret", () => {
+    let error: Error | undefined;
+    try {
+      load({ BATCH_SIZE: "x", LOG_LEVEL: "y", DATABASE_URL: "mysql://user:hunter2@db" });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message.split("\n")).toHaveLength(4);
+    expect(error?.message).not.toContain("hunter2");
+  });
+
+  it("asks for SYNC_TOKEN only where it is needed", () => {
+    expect(() => requireSyncToken(load({}))).toThrow(/SYNC_TOKEN: is required/);
+    expect(requireSyncToken(load({ SYNC_TOKEN: "t" }))).toBe("t");
+  });
+
+  it("describes the database without credentials", () => {
+    expect(describeDatabase({ kind: "postgres", url: "postgres://u:secret@db.internal:6543/app" })).toBe(
+      "postgres db.internal:6543/app",
+    );
+  });
+});

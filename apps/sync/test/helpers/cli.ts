@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const BIN = fileURLToPath(new URL("../../bin/optout-sync.mjs", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `optout-sync` child with its output collected as it comes. */
+export class CliProcess {
+  readonly child: ChildProcess;
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<CliResult>;
+
+  constructor(args: string[], env: Record<string, string | undefined>, cwd?: string) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      this.stdout += d;
+    });
+    this.child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      this.stderr += d;
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on("close", (code, signal) =>
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }),
+      );
+    });
+  }
+
+  /** JSON log lines written so far. */
+  logs(): Array<Record<string, unknown>> {
+    return this.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** Resolves once a log line satisfies `match`; rejects if the process exits first. */
+  async waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let done = false;
+    this.exited.then(() => {
+      done = true;
+    });
+    for (;;) {
+      if (this.logs().some(match)) return;
+      if (done) throw new Error(`optout-sync exited before the expected log line:\n${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for a log line:\n${this.stderr.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  cwd?: string,
+): Promise<CliResult> {
+  return new CliProcess(args, env, cwd).exited;
+}
