@@ -4,7 +4,9 @@ import { changesRoutes } from "./changes/index.ts";
 import { checkRoutes } from "./check/index.ts";
 import { evidenceRoutes } from "./evidence/index.ts";
 import { healthRoutes } from "./health/index.ts";
+import { linkRoutes } from "./links/index.ts";
 import { syncRoutes } from "./sync/index.ts";
+import { unsubscribeRoutes } from "./unsubscribe/index.ts";
 
 /** Every resource's router, mounted at the root (their paths are absolute). */
 export const routers = [
@@ -15,4 +17,6 @@ export const routers = [
   changesRoutes,
   syncRoutes,
   evidenceRoutes,
+  linkRoutes,
+  unsubscribeRoutes,
 ] as const;

@@ -1,0 +1,420 @@
+/**
+ * `/u/{code}`: the page an opt-out link opens.
+ *
+ * GET and HEAD never change state: mail security gateways and chat apps' link previews fetch
+ * every link, so only a POST opts out — the page's own form, or an RFC 8058 one-click POST
+ * (`List-Unsubscribe=One-Click`, or an empty body) that needs no cookie, session or token.
+ * Every response is HTML (never the JSON envelope: people read these), carries the headers in
+ * `securityHeaders`, and passes the per-client rate limit. Unknown, malformed and expired codes
+ * get the same kind of page, which names no brand and no address.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  canUndoOptOut,
+  type Evidence,
+  hashLinkCode,
+  isLinkCode,
+  isLinkExpired,
+  negotiateLocale,
+  type PageLocale,
+  type Scope,
+  scopeKey,
+  sha256Hex,
+  unsubscribeChoices,
+} from "@optout/core";
+import { eq } from "drizzle-orm";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { ledgerEvents } from "../../db/schema/index.ts";
+import { readActiveFromD1, readActiveFromKv } from "../../kv/active-entries.ts";
+import { appendChanges } from "../../ledger/append.ts";
+import type { AppEnv } from "../../lib/app-env.ts";
+import { createRouter } from "../../lib/create-app.ts";
+import { classifyError } from "../../lib/errors.ts";
+import { log } from "../../lib/log.ts";
+import { COST, unsubscribeLimiter } from "../../links/rate-limit.ts";
+import {
+  cacheLink,
+  type LinkView,
+  readLinkFromD1,
+  recordLinkOptOut,
+  recordLinkUndo,
+  resolveLink,
+} from "../../links/store.ts";
+import { PAGE_CSS, type PageView, renderPage } from "./page.ts";
+
+type Ctx = Context<AppEnv>;
+
+// The inline stylesheet is allowed by its hash, so no other style (and no script) can run.
+let cspPromise: Promise<string> | undefined;
+function contentSecurityPolicy(): Promise<string> {
+  cspPromise ??= (async () => {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(PAGE_CSS));
+    const hash = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    return [
+      "default-src 'none'",
+      `style-src 'sha256-${hash}'`,
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join("; ");
+  })();
+  return cspPromise;
+}
+
+/** Set on every `/u/*` response, including errors and 429s. */
+export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  // An error thrown by a handler was already rendered as JSON by the app's onError: people read
+  // this page, so answer in HTML (and in the language asked for) instead.
+  if (c.error) {
+    const { status } = classifyError(c.error);
+    const retryable = status === 503;
+    c.res = c.html(
+      renderPage({ kind: "error" }, negotiateLocale(c.req.header("accept-language"))),
+      retryable ? 503 : 500,
+    );
+    if (retryable) c.header("Retry-After", "2");
+  }
+  c.header("Cache-Control", "no-store");
+  c.header("Referrer-Policy", "no-referrer");
+  c.header("Content-Security-Policy", await contentSecurityPolicy());
+  c.header("X-Frame-Options", "DENY");
+  c.header("X-Content-Type-Options", "nosniff");
+  c.header("Vary", "Accept-Language");
+});
+
+interface Client {
+  /** SHA-256 of the connecting IP: the rate-limit key and the ledger's evidence. */
+  ipHash: string;
+  userAgentHash: string | null;
+}
+
+async function clientOf(c: Ctx): Promise<Client> {
+  // Behind Cloudflare `cf-connecting-ip` is always set; without it (local tools) all share one key.
+  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+  const userAgent = c.req.header("user-agent");
+  return {
+    ipHash: await sha256Hex(`ip:${ip}`),
+    userAgentHash: userAgent ? await sha256Hex(`ua:${userAgent}`) : null,
+  };
+}
+
+function page(
+  c: Ctx,
+  view: PageView,
+  locale: PageLocale,
+  status: 200 | 404 | 409 | 410 | 429 = 200,
+): Response {
+  c.header("Content-Language", locale);
+  return c.html(renderPage(view, locale), status);
+}
+
+interface Visit {
+  link: LinkView;
+  code: string;
+  client: Client;
+  locale: PageLocale;
+  now: Date;
+}
+
+/**
+ * Admits the client, reads the code, finds the link, and hands it to `handle`; or answers the
+ * 429/404/410 page itself. `fresh` reads D1 (for writes); otherwise KV first.
+ */
+async function withLink(
+  c: Ctx,
+  options: { fresh: boolean; allowExpired: boolean },
+  handle: (visit: Visit) => Promise<Response>,
+): Promise<Response> {
+  const now = new Date();
+  const client = await clientOf(c);
+  const asked = c.req.header("accept-language");
+  if (!unsubscribeLimiter.admits(client.ipHash, now.getTime())) {
+    c.header("Retry-After", String(unsubscribeLimiter.retryAfterSeconds(client.ipHash, now.getTime())));
+    return page(c, { kind: "rate_limited" }, negotiateLocale(asked), 429);
+  }
+  const miss = (kind: "not_found" | "gone") => {
+    unsubscribeLimiter.charge(client.ipHash, COST.miss, now.getTime());
+    return page(c, { kind }, negotiateLocale(asked), kind === "gone" ? 410 : 404);
+  };
+
+  const code = c.req.param("code") ?? "";
+  if (!isLinkCode(code)) return miss("not_found");
+  const codeHash = await hashLinkCode(code);
+  const link = options.fresh
+    ? await readLinkFromD1(c.var.db, codeHash)
+    : await resolveLink(c.var.db, c.env.KV, codeHash);
+  if (!link) return miss("not_found");
+  if (!options.allowExpired && isLinkExpired(link.expiresAt, now)) return miss("gone");
+  unsubscribeLimiter.charge(client.ipHash, COST.hit, now.getTime());
+  return handle({ link, code, client, now, locale: negotiateLocale(asked, link.defaultLocale) });
+}
+
+const summaryOf = (link: LinkView) => ({ brand: link.brand, address: link.address, channel: link.channel });
+const undoActionOf = (code: string) => `${code}/undo`;
+
+/** The entry this link's opt-out made, if it still blocks (same scope, same ledger event). */
+async function activeOptOutOf(c: Ctx, link: LinkView, strong: boolean) {
+  if (link.optOutSeq === null || link.optOutScope === null || link.undoneAt !== null) return undefined;
+  const key = scopeKey(link.optOutScope);
+  const cached = strong
+    ? undefined
+    : (await readActiveFromKv(c.env.KV, link.accountId, [link.address])).get(link.address);
+  const entries =
+    cached ?? (await readActiveFromD1(c.var.db, link.accountId, [link.address])).get(link.address) ?? [];
+  return entries.find((e) => e.channel === link.channel && scopeKey(e.scope) === key);
+}
+
+async function readPostedForm(c: Ctx): Promise<{ scope?: string; oneClick: boolean }> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return { oneClick: true };
+  // Forms here are a few bytes; anything big is not ours and is read as an empty form.
+  if (Number(c.req.header("content-length") ?? 0) > 16 * 1024) return { oneClick: true };
+  let form: FormData;
+  try {
+    form = await c.req.raw.formData();
+  } catch {
+    return { oneClick: true };
+  }
+  const scope = form.get("scope");
+  return {
+    scope: typeof scope === "string" ? scope : undefined,
+    oneClick: form.get("List-Unsubscribe") === "One-Click" || typeof scope !== "string",
+  };
+}
+
+const CodeParam = z.object({
+  code: z.string().openapi({
+    param: { name: "code", in: "path" },
+    description: "The link code (base62, 11–32 characters)",
+    example: "Xq3vR8kP2mWz",
+  }),
+});
+
+const html = (description: string) => ({
+  description,
+  content: { "text/html": { schema: { type: "string" as const } } },
+});
+const pageErrors = {
+  404: html("Unknown or malformed code: a page that reveals nothing"),
+  410: html("Expired link: a page that reveals nothing; nothing changed"),
+  429: html("Too many requests from this client (see `Retry-After`)"),
+  500: html("Internal error; nothing changed"),
+  503: html("Too much concurrent writing; retry (see `Retry-After`)"),
+};
+const tags = ["links"];
+
+const showPage = createRoute({
+  method: "get",
+  path: "/u/{code}",
+  tags,
+  summary: "The unsubscribe page (also HEAD)",
+  description:
+    "Renders the confirmation page in the browser's language (`Accept-Language`, else the account's " +
+    "default), or the done page if this link's opt-out is in force. Never changes state, so link " +
+    "scanners and previews are harmless. No JavaScript, no external requests.",
+  request: { params: CodeParam },
+  responses: { 200: html("The confirmation page, or the done page"), ...pageErrors },
+});
+
+const optOut = createRoute({
+  method: "post",
+  path: "/u/{code}",
+  tags,
+  summary: "Opt out (the page's form, and RFC 8058 one-click)",
+  description:
+    "Opts the link's address out and answers 200 with the done page. Accepts the page's form " +
+    "(`scope=account|sender`, one of the choices the page offered), an RFC 8058 one-click body " +
+    "(`List-Unsubscribe=One-Click`, form-urlencoded or multipart) or an empty body; the last two " +
+    "use the link's own scope. No cookie, session or CSRF token. Repeating it records one ledger " +
+    "event (source `link`).",
+  request: {
+    params: CodeParam,
+    body: {
+      required: false,
+      content: {
+        "application/x-www-form-urlencoded": {
+          schema: {
+            type: "object",
+            properties: {
+              "List-Unsubscribe": { type: "string", enum: ["One-Click"] },
+              scope: { type: "string", enum: ["account", "sender"] },
+            },
+          },
+        },
+      },
+    },
+  },
+  responses: { 200: html("The done page: the address is opted out"), ...pageErrors },
+});
+
+const undoOptOut = createRoute({
+  method: "post",
+  path: "/u/{code}/undo",
+  tags,
+  summary: "Undo this link's opt-out (within 24 hours)",
+  description:
+    "Resubscribes (an `opt_in` event, source `link`) if this link's opt-out happened less than 24 " +
+    "hours ago and is still the one in force; otherwise 409 with a page that says so.",
+  request: { params: CodeParam },
+  responses: {
+    200: html("The resubscribed page"),
+    409: html("Undo is no longer possible (more than 24 hours, or the entry changed since)"),
+    ...pageErrors,
+  },
+});
+
+const unsubscribeRouter = createRouter();
+unsubscribeRouter.use("/u/*", securityHeaders);
+
+export const unsubscribeRoutes = unsubscribeRouter
+  .openapi(showPage, (c) =>
+    withLink(c, { fresh: false, allowExpired: false }, async ({ link, code, locale, now }) => {
+      const active = await activeOptOutOf(c, link, false);
+      if (active && link.optOutScope) {
+        const undoable = active.seq === link.optOutSeq && canUndoOptOut(link.optedOutAt, now);
+        return page(
+          c,
+          {
+            kind: "done",
+            link: summaryOf(link),
+            scope: link.optOutScope,
+            undoAction: undoable ? undoActionOf(code) : null,
+          },
+          locale,
+        );
+      }
+      const choices = unsubscribeChoices(link, link.offerBothScopes);
+      return page(c, { kind: "confirm", link: summaryOf(link), choices }, locale);
+    }),
+  )
+  .openapi(optOut, (c) =>
+    withLink(c, { fresh: true, allowExpired: false }, async ({ link, code, client, locale, now }) => {
+      const form = await readPostedForm(c);
+      const choices = unsubscribeChoices(link, link.offerBothScopes);
+      const scope: Scope = choices.find((s) => s.type === form.scope) ?? choices[0]!;
+      const evidence: Evidence = {
+        linkCodeHash: link.codeHash,
+        via: form.oneClick ? "one_click" : "page",
+        ...(link.campaign ? { campaign: link.campaign } : {}),
+        ...(link.messageId ? { messageId: link.messageId } : {}),
+        ...(link.sender ? { sender: link.sender } : {}),
+        ipHash: client.ipHash,
+        ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
+      };
+      const [outcome] = await appendChanges({ db: c.var.db, kv: c.env.KV, now: () => now }, [
+        {
+          accountId: link.accountId,
+          address: link.address,
+          channel: link.channel,
+          scope,
+          action: "opt_out",
+          source: "link",
+          occurredAt: now.toISOString(),
+          evidence,
+          skipIfUnchanged: true,
+        },
+      ]);
+
+      // Which ledger event is this link's opt-out: the one just appended, or — when the entry was
+      // already active — the one in force, if this link made it (a repeated POST, or an earlier
+      // POST whose bookkeeping write below did not happen).
+      let mine: { seq: number; at: string } | null = null;
+      if (outcome?.status === "appended") {
+        mine = { seq: outcome.event.seq, at: outcome.event.occurredAt };
+      } else if (outcome?.status === "unchanged" && outcome.entry) {
+        const seq = outcome.entry.seq;
+        if (seq === link.optOutSeq && link.optedOutAt) mine = { seq, at: link.optedOutAt };
+        else {
+          const [event] = await c.var.db
+            .select({ evidence: ledgerEvents.evidence, occurredAt: ledgerEvents.occurredAt })
+            .from(ledgerEvents)
+            .where(eq(ledgerEvents.seq, seq))
+            .limit(1);
+          const made = event && (JSON.parse(event.evidence) as Evidence).linkCodeHash === link.codeHash;
+          if (made) mine = { seq, at: event.occurredAt };
+        }
+      }
+      if (mine && (mine.seq !== link.optOutSeq || link.undoneAt !== null)) {
+        await recordLinkOptOut(c.var.db, link.codeHash, {
+          at: mine.at,
+          seq: mine.seq,
+          scopeKey: scopeKey(scope),
+        });
+        await cacheLink(c.env.KV, {
+          ...link,
+          optedOutAt: mine.at,
+          optOutSeq: mine.seq,
+          optOutScope: scope,
+          undoneAt: null,
+        });
+      }
+      log.info("link_opt_out", {
+        requestId: c.var.requestId,
+        accountId: link.accountId,
+        via: String(evidence.via),
+        appended: outcome?.status === "appended",
+      });
+      const undoable = mine !== null && canUndoOptOut(mine.at, now);
+      return page(
+        c,
+        { kind: "done", link: summaryOf(link), scope, undoAction: undoable ? undoActionOf(code) : null },
+        locale,
+      );
+    }),
+  )
+  .openapi(undoOptOut, (c) =>
+    // An expired link can still undo an opt-out made in time: expiry is about new opt-outs.
+    withLink(c, { fresh: true, allowExpired: true }, async ({ link, client, locale, now }) => {
+      const summary = summaryOf(link);
+      const scope = link.optOutScope;
+      if (link.undoneAt !== null && scope) return page(c, { kind: "undone", link: summary, scope }, locale);
+      if (link.optOutSeq === null || scope === null || !canUndoOptOut(link.optedOutAt, now)) {
+        return page(c, { kind: "undo_closed", brand: link.brand }, locale, 409);
+      }
+      const active = await activeOptOutOf(c, link, true);
+      // Someone else changed the entry since (removed it, or replaced it with their own opt-out):
+      // undo only ever reverts this link's own event.
+      if (active && active.seq !== link.optOutSeq)
+        return page(c, { kind: "undo_closed", brand: link.brand }, locale, 409);
+      if (active) {
+        await appendChanges({ db: c.var.db, kv: c.env.KV, now: () => now }, [
+          {
+            accountId: link.accountId,
+            address: link.address,
+            channel: link.channel,
+            scope,
+            action: "opt_in",
+            source: "link",
+            occurredAt: now.toISOString(),
+            evidence: {
+              linkCodeHash: link.codeHash,
+              via: "undo",
+              undoes: link.optOutSeq,
+              ipHash: client.ipHash,
+              ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
+            },
+            skipIfUnchanged: true,
+          },
+        ]);
+      }
+      const at = now.toISOString();
+      await recordLinkUndo(c.var.db, link.codeHash, at);
+      await cacheLink(c.env.KV, { ...link, undoneAt: at });
+      log.info("link_undo", {
+        requestId: c.var.requestId,
+        accountId: link.accountId,
+        appended: Boolean(active),
+      });
+      return page(c, { kind: "undone", link: summary, scope }, locale);
+    }),
+  );
+
+// Anything else under /u/ (no code, extra segments, other methods) is the same friendly 404.
+unsubscribeRouter.all("/u/*", (c) =>
+  page(c, { kind: "not_found" }, negotiateLocale(c.req.header("accept-language")), 404),
+);
+unsubscribeRouter.all("/u", (c) =>
+  page(c, { kind: "not_found" }, negotiateLocale(c.req.header("accept-language")), 404),
+);
