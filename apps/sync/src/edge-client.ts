@@ -62,8 +62,8 @@ export class EdgeClient {
     const last = first.changes.at(-1)?.seq;
     if (last !== undefined && !first.hasMore) return last;
     if (last === undefined) {
-      if (from === 0) return 0;
-      // Nothing after `from`: the head is at or below it (below means the edge lost events).
+      // Nothing after `from`: the head is `from` itself, or below it if the edge lost events.
+      if (await this.#exists(from, signal)) return from;
       return this.#bisect(0, from, signal);
     }
     let below = last; // an event exists at `below`

@@ -28,7 +28,10 @@ export async function readStatus(config: Config, log: Logger): Promise<SyncStatu
     const database = await openDatabase(config.database, { log, maxConnections: 1 });
     try {
       const row = await readCursor(database.db, { name: FEED_CURSOR });
-      status.cursor = { lastSeq: row?.lastSeq ?? 0, updatedAt: row?.updatedAt ?? null };
+      status.cursor = {
+        lastSeq: row?.lastSeq ?? 0,
+        updatedAt: row && row.lastSeq > 0 ? new Date(row.updatedAt).toISOString() : null,
+      };
     } finally {
       await database.close();
     }

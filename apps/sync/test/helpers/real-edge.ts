@@ -1,0 +1,138 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const EDGE_DIR = fileURLToPath(new URL("../../../edge", import.meta.url));
+const WRANGLER = join(
+  dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+  "bin",
+  "wrangler.js",
+);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The real edge (apps/edge) under `wrangler dev` on loopback, with local D1 and KV persisted
+ * to a throwaway directory and its own tokens. Nothing is shared with a developer's
+ * `pnpm dev`: another port, another state directory.
+ */
+export class RealEdge {
+  readonly adminToken = "integration-admin-token-0123456789abcdef";
+  readonly syncToken = "integration-sync-token-0123456789abcdef";
+  url = "";
+  output = "";
+  #child: ChildProcess | undefined;
+  #dir = "";
+
+  /** Starts the edge; one retry absorbs a port taken between choosing it and binding it. */
+  async start(): Promise<this> {
+    try {
+      return await this.#start();
+    } catch (first) {
+      await this.stop();
+      this.output = `${(first as Error).message}\n--- retrying ---\n`;
+      return this.#start();
+    }
+  }
+
+  async #start(): Promise<this> {
+    this.#dir = mkdtempSync(join(tmpdir(), "optout-edge-"));
+    const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" };
+    await promisify(execFile)(
+      process.execPath,
+      [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", this.#dir],
+      { cwd: EDGE_DIR, env },
+    );
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    // Own process group, so stop() takes wrangler's workerd children down with it.
+    this.#child = spawn(
+      process.execPath,
+      [
+        WRANGLER,
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(await freePort()),
+        "--persist-to",
+        this.#dir,
+        "--var",
+        `ADMIN_TOKEN:${this.adminToken}`,
+        "--var",
+        `SYNC_TOKEN:${this.syncToken}`,
+        "--show-interactive-dev-session=false",
+        "--log-level",
+        "warn",
+      ],
+      { cwd: EDGE_DIR, env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.#child.stdout!.on("data", (d) => {
+      this.output += d;
+    });
+    this.#child.stderr!.on("data", (d) => {
+      this.output += d;
+    });
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      try {
+        const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) return this;
+      } catch {
+        // not up yet
+      }
+      if (this.#child.exitCode !== null) throw new Error(`wrangler dev exited:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`wrangler dev did not become healthy:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child?.pid && child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  async request<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+}
