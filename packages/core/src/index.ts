@@ -9,3 +9,4 @@ export * from "./negotiate-locale.ts";
 export * from "./schemas.ts";
 export * from "./scope.ts";
 export * from "./sync-apply.ts";
+export * from "./inbound/index.ts";

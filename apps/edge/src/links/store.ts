@@ -11,7 +11,7 @@ import {
   parseScopeKey,
   type Scope,
 } from "@optout/core";
-import { eq, getTableColumns, sql } from "drizzle-orm";
+import { eq, getTableColumns } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { accounts, type LinkRow, linkSettings, links } from "../db/schema/index.ts";
 import { errorName, log } from "../lib/log.ts";
@@ -111,21 +111,21 @@ export type NewLinkRow = Omit<LinkRow, "optedOutAt" | "optOutSeq" | "optOutScope
 const INSERT_CHUNK = 250;
 
 export async function insertLinks(db: Db, rows: readonly NewLinkRow[]): Promise<void> {
-  const statements = [];
+  const d1 = db.$client;
+  const column = (name: keyof NewLinkRow) => `json_extract(value, '$.${name}')`;
+  const insert = d1.prepare(`
+    INSERT INTO links (code_hash, account_id, address, channel, scope_key, sender, campaign, message_id,
+      expires_at, created_at)
+    SELECT ${column("codeHash")}, ${column("accountId")}, ${column("address")}, ${column("channel")},
+      ${column("scopeKey")}, ${column("sender")}, ${column("campaign")}, ${column("messageId")},
+      ${column("expiresAt")}, ${column("createdAt")}
+    FROM json_each(?1)`);
+  const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const json = JSON.stringify(rows.slice(i, i + INSERT_CHUNK));
-    const f = (name: keyof NewLinkRow) => sql.raw(`json_extract(value, '$.${name}')`);
-    statements.push(
-      db.run(sql`
-        INSERT INTO links (code_hash, account_id, address, channel, scope_key, sender, campaign, message_id,
-          expires_at, created_at)
-        SELECT ${f("codeHash")}, ${f("accountId")}, ${f("address")}, ${f("channel")}, ${f("scopeKey")},
-          ${f("sender")}, ${f("campaign")}, ${f("messageId")}, ${f("expiresAt")}, ${f("createdAt")}
-        FROM json_each(${json})`),
-    );
+    statements.push(insert.bind(JSON.stringify(rows.slice(i, i + INSERT_CHUNK))));
   }
-  if (statements.length === 0) return;
-  await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  // drizzle's batch() cannot run raw SQL statements with parameters; D1's own batch can.
+  if (statements.length > 0) await d1.batch(statements);
 }
 
 /** Records that this link's opt-out is the ledger event `seq` (and clears an earlier undo). */

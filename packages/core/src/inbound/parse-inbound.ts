@@ -1,0 +1,23 @@
+import { DomainError } from "../errors.ts";
+import { PROVIDER_ADAPTERS } from "./providers/index.ts";
+import type { WebhookRequest } from "./request.ts";
+import { type InboundMessage, InboundProvider } from "./types.ts";
+
+export interface ParseInboundInput {
+  provider: InboundProvider | string;
+  request: WebhookRequest;
+  /** Unix seconds, used as `receivedAt` when the payload has no usable time. Defaults to the clock. */
+  now?: number;
+}
+
+/**
+ * Reads the inbound messages (MO) out of a provider's webhook. Batched payloads give several;
+ * events that are not inbound text messages (delivery receipts, status callbacks, media-only
+ * messages) give `[]`. A malformed or truncated body throws `DomainError("invalid_input")`
+ * whose message says which provider, which part and what is wrong. Call after `verifyWebhook`.
+ */
+export function parseInbound({ provider, request, now }: ParseInboundInput): InboundMessage[] {
+  const known = InboundProvider.safeParse(provider);
+  if (!known.success) throw new DomainError("invalid_input", `unknown provider "${String(provider)}"`);
+  return PROVIDER_ADAPTERS[known.data].parse(request, { now: now ?? Math.floor(Date.now() / 1000) });
+}
