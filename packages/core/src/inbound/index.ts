@@ -1,5 +1,6 @@
 /**
- * Inbound messages (MO): provider webhook verification and parsing, and provider-format replies. Pure: no I/O, WebCrypto only.
+ * Inbound messages (MO): provider webhook verification and parsing, and provider-format
+ * replies. Pure: no I/O, WebCrypto only.
  */
 export { verifyBasicAuth } from "./basic-auth.ts";
 export { type ParseInboundInput, parseInbound } from "./parse-inbound.ts";
