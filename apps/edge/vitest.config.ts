@@ -26,7 +26,8 @@ export default defineConfig(async () => {
       setupFiles: ["./test/apply-migrations.ts"],
       // One JSON line per request is the Worker's contract with its log pipeline, not test output.
       // VERBOSE_LOGS=1 shows them.
-      onConsoleLog: (line) => (process.env.VERBOSE_LOGS || !line.includes('"msg":"request"') ? undefined : false),
+      onConsoleLog: (line: string) =>
+        process.env.VERBOSE_LOGS || !line.includes('"msg":"request"') ? undefined : false,
     },
   };
 });

@@ -17,12 +17,18 @@ export const Config = z
     ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("development"),
   })
   // One token must never open the other door.
-  .refine((c) => c.ADMIN_TOKEN !== c.SYNC_TOKEN, { message: "must differ from ADMIN_TOKEN", path: ["SYNC_TOKEN"] })
+  .refine((c) => c.ADMIN_TOKEN !== c.SYNC_TOKEN, {
+    message: "must differ from ADMIN_TOKEN",
+    path: ["SYNC_TOKEN"],
+  })
   // The committed example tokens are public; refuse them where real data lives.
-  .refine((c) => c.ENVIRONMENT !== "production" || (c.ADMIN_TOKEN.length >= 32 && c.SYNC_TOKEN.length >= 32), {
-    message: "ADMIN_TOKEN and SYNC_TOKEN must be at least 32 characters in production",
-    path: ["ENVIRONMENT"],
-  });
+  .refine(
+    (c) => c.ENVIRONMENT !== "production" || (c.ADMIN_TOKEN.length >= 32 && c.SYNC_TOKEN.length >= 32),
+    {
+      message: "ADMIN_TOKEN and SYNC_TOKEN must be at least 32 characters in production",
+      path: ["ENVIRONMENT"],
+    },
+  );
 export type Config = z.infer<typeof Config>;
 
 const parsed = new WeakMap<object, Config>();

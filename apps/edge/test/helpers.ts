@@ -1,5 +1,5 @@
-import { type ConsentEvent, verifyChain } from "@optout/core";
 import { env, exports } from "cloudflare:workers";
+import { type ConsentEvent, verifyChain } from "@optout/core";
 import { expect } from "vitest";
 
 export const ADMIN_TOKEN = "test-admin-token";
@@ -16,7 +16,12 @@ export function bearer(token: string): Record<string, string> {
 }
 
 /** A JSON request; `body` is serialized unless it is already a string. */
-export function callJson(method: string, path: string, token: string | null, body?: unknown): Promise<Response> {
+export function callJson(
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+): Promise<Response> {
   return call(path, {
     method,
     headers: { "content-type": "application/json", ...(token ? bearer(token) : {}) },
@@ -25,6 +30,7 @@ export function callJson(method: string, path: string, token: string | null, bod
 }
 
 /** Asserts the status, printing the body when it is wrong; returns the parsed JSON body. */
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field, not typed.
 export async function expectStatus<T = any>(res: Response, status: number): Promise<T> {
   const text = await res.clone().text();
   expect(res.status, text).toBe(status);
@@ -33,7 +39,10 @@ export async function expectStatus<T = any>(res: Response, status: number): Prom
 
 /** Asserts an error envelope with this status and code; returns the message. */
 export async function expectError(res: Response, status: number, code: string): Promise<string> {
-  const body = await expectStatus<{ error: { code: string; message: string; requestId: string } }>(res, status);
+  const body = await expectStatus<{ error: { code: string; message: string; requestId: string } }>(
+    res,
+    status,
+  );
   expect(body.error.code, JSON.stringify(body)).toBe(code);
   expect(body.error.requestId).toBe(res.headers.get("x-request-id"));
   return body.error.message;
@@ -46,7 +55,10 @@ export interface TestAccount {
 
 let accounts = 0;
 export async function createAccount(input: Record<string, unknown> = {}): Promise<TestAccount> {
-  const res = await callJson("POST", "/v1/accounts", ADMIN_TOKEN, { name: `account ${++accounts}`, ...input });
+  const res = await callJson("POST", "/v1/accounts", ADMIN_TOKEN, {
+    name: `account ${++accounts}`,
+    ...input,
+  });
   return expectStatus<TestAccount>(res, 201);
 }
 
@@ -65,13 +77,14 @@ export async function check(account: TestAccount, query: Record<string, string>)
 
 /** Everything that a write would change, to assert that a rejected request wrote nothing. */
 export async function storageSnapshot() {
-  const [ledger, entries, synced, kv] = await Promise.all([
+  const [accounts, ledger, entries, synced, kv] = await Promise.all([
+    env.DB.prepare("SELECT COUNT(*) AS n FROM accounts").first(),
     env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(MAX(seq), 0) AS maxSeq FROM ledger_events").first(),
     env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(active), 0) AS active FROM blocklist_entries").first(),
     env.DB.prepare("SELECT COUNT(*) AS n FROM sync_applied").first(),
     env.KV.list(),
   ]);
-  return { ledger, entries, synced, kvKeys: kv.keys.map((k) => k.name).sort() };
+  return { accounts, ledger, entries, synced, kvKeys: kv.keys.map((k) => k.name).sort() };
 }
 
 /** Every ledger event of an account, in seq order, through the Worker's own row mapping. */

@@ -42,6 +42,7 @@ export function describeError(error: unknown): { type: string; message: string; 
   return { type: error.name, message, ...(details ? { details } : {}) };
 }
 
-export function errorFields(error: unknown): { err: ReturnType<typeof describeError> } {
-  return { err: describeError(error) };
+/** Log fields for an error. Not under pino's `err` key, whose serializer would undo describeError. */
+export function errorFields(error: unknown): { error: ReturnType<typeof describeError> } {
+  return { error: describeError(error) };
 }

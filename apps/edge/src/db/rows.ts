@@ -1,4 +1,10 @@
-import { type ActiveEntry, type BlocklistEntry, type ConsentEvent, type Evidence, parseScopeKey } from "@optout/core";
+import {
+  type ActiveEntry,
+  type BlocklistEntry,
+  type ConsentEvent,
+  type Evidence,
+  parseScopeKey,
+} from "@optout/core";
 import type { BlocklistEntryRow, LedgerEventRow } from "./schema/index.ts";
 
 /** An entry as the API returns it: the contract's BlocklistEntry plus whether it blocks now. */

@@ -86,7 +86,11 @@ export async function writeActiveToKv(
   await Promise.all(puts);
 }
 
-/** After a D1 commit: re-read the touched addresses from D1 and overwrite their KV values. */
+/**
+ * After a D1 commit: re-read the touched addresses from D1 and overwrite their KV values.
+ * One put per address: a write request touches at most 1000 addresses (the largest batch) and
+ * makes no other KV call, which keeps it within the 1000 KV operations a Worker invocation may do.
+ */
 export async function refreshKv(db: Db, kv: KVNamespace, touched: ReadonlyMap<string, ReadonlySet<string>>) {
   for (const [accountId, addresses] of touched) {
     try {

@@ -79,7 +79,10 @@ export const MAX_APPEND_ATTEMPTS = 20;
 // A bound parameter may hold up to 2 MB in D1; stay well below with JSON chunks of ~512 KB.
 const MAX_JSON_PARAM = 512 * 1024;
 
-export async function appendChanges(deps: AppendDeps, changes: readonly ChangeRequest[]): Promise<ChangeOutcome[]> {
+export async function appendChanges(
+  deps: AppendDeps,
+  changes: readonly ChangeRequest[],
+): Promise<ChangeOutcome[]> {
   if (changes.length === 0) return [];
   const now = deps.now ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
@@ -161,7 +164,10 @@ async function readSnapshot(d1: D1Database, changes: readonly ChangeRequest[]): 
   return {
     maxSeq: rows<{ maxSeq: number }>(maxRows)[0]?.maxSeq ?? 0,
     heads: new Map(
-      rows<{ accountId: string; hash: string | null }>(headRows).map((r) => [r.accountId, r.hash ?? GENESIS_HASH]),
+      rows<{ accountId: string; hash: string | null }>(headRows).map((r) => [
+        r.accountId,
+        r.hash ?? GENESIS_HASH,
+      ]),
     ),
     entries,
     synced: new Map(
@@ -254,9 +260,8 @@ async function planAppend(
       };
       entries.set(key, state);
       movedEntries.set(key, state);
-      let addresses = touched.get(change.accountId);
-      if (!addresses) touched.set(change.accountId, (addresses = new Set()));
-      addresses.add(change.address);
+      const addresses = touched.get(change.accountId) ?? new Set<string>();
+      touched.set(change.accountId, addresses.add(change.address));
     }
     if (change.syncChangeId) {
       synced.set(change.syncChangeId, { seq, applied });
@@ -303,7 +308,11 @@ function chunkJson<T>(items: readonly T[]): string[] {
 const fields = (...names: string[]) => names.map((n) => `json_extract(value, '$.${n}')`).join(", ");
 
 function insertEvents(d1: D1Database, events: readonly ConsentEvent[]) {
-  const rows = events.map((e) => ({ ...e, scopeKey: scopeKey(e.scope), evidence: JSON.stringify(e.evidence) }));
+  const rows = events.map((e) => ({
+    ...e,
+    scopeKey: scopeKey(e.scope),
+    evidence: JSON.stringify(e.evidence),
+  }));
   const sql = `INSERT INTO ledger_events (seq, id, account_id, address, channel, scope_key, action, source,
       occurred_at, recorded_at, evidence, prev_hash, hash)
     SELECT ${fields("seq", "id", "accountId", "address", "channel", "scopeKey", "action", "source", "occurredAt", "recordedAt", "evidence", "prevHash", "hash")}

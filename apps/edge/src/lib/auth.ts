@@ -7,7 +7,8 @@ import { ApiError } from "./errors.ts";
 
 function bearerToken(header: string | undefined): string {
   if (!header) throw new ApiError(401, "unauthorized", "missing Authorization: Bearer <token> header");
-  const match = /^Bearer ([\x21-\x7e]+)$/.exec(header);
+  // The scheme is case-insensitive (RFC 9110 §11.1); the token is printable ASCII, no spaces.
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header);
   if (!match) throw new ApiError(401, "unauthorized", "Authorization header must be: Bearer <token>");
   return match[1]!;
 }

@@ -16,7 +16,11 @@ export function describeZodError(error: ZodError): string {
     .join("; ");
 }
 
-export function errorBody(c: Context<AppEnv>, code: ErrorEnvelope["error"]["code"], message: string): ErrorEnvelope {
+export function errorBody(
+  c: Context<AppEnv>,
+  code: ErrorEnvelope["error"]["code"],
+  message: string,
+): ErrorEnvelope {
   return { error: { code, message, requestId: c.var.requestId ?? "unknown" } };
 }
 
@@ -24,7 +28,7 @@ export function errorBody(c: Context<AppEnv>, code: ErrorEnvelope["error"]["code
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     strict: true,
-    defaultHook: (result, c) => {
+    defaultHook: (result) => {
       if (!result.success) {
         throw new ApiError(400, "invalid_input", describeZodError(result.error));
       }

@@ -64,9 +64,14 @@ const DOMAIN_CODE: Record<DomainErrorCode, ErrorCode> = {
 };
 
 /** Maps anything thrown to (status, code, message). Unknown errors become an opaque 500. */
-export function classifyError(err: unknown): { status: ContentfulStatusCode; code: ErrorCode; message: string } {
+export function classifyError(err: unknown): {
+  status: ContentfulStatusCode;
+  code: ErrorCode;
+  message: string;
+} {
   if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
-  if (isDomainError(err)) return { status: DOMAIN_STATUS[err.code], code: DOMAIN_CODE[err.code], message: err.message };
+  if (isDomainError(err))
+    return { status: DOMAIN_STATUS[err.code], code: DOMAIN_CODE[err.code], message: err.message };
   // hono's own HTTPException (e.g. from a validator); keep its status, never its internals.
   if (err instanceof Error && "getResponse" in err && "status" in err && typeof err.status === "number") {
     const status = err.status as ContentfulStatusCode;

@@ -3,7 +3,7 @@ import { type Database, openDatabase } from "../db/open.ts";
 import { EdgeClient } from "../edge-client.ts";
 import { EXIT, IntegrityError } from "../errors.ts";
 import { drainFeed, type FeedSyncDeps, followFeed } from "../feed/sync-feed.ts";
-import { errorFields, type Logger } from "../log.ts";
+import { describeError, errorFields, type Logger } from "../log.ts";
 import { type RetryPolicy, withRetry } from "../retry.ts";
 import { handleShutdownSignals } from "../shutdown.ts";
 
@@ -67,7 +67,7 @@ export async function syncCommand(mode: "run" | "once", config: Config, log: Log
       return EXIT.integrity;
     }
     log.error(errorFields(e), "sync failed");
-    process.stderr.write(`optout-sync: ${errorFields(e).err.message}\n`);
+    process.stderr.write(`optout-sync: ${describeError(e).message}\n`);
     return EXIT.failed;
   } finally {
     shutdown.dispose();

@@ -1,5 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import { CreateAccountInput, CreateAccountResult, GENESIS_HASH, generateApiKey, newId, sha256Hex } from "@optout/core";
+import {
+  CreateAccountInput,
+  CreateAccountResult,
+  GENESIS_HASH,
+  generateApiKey,
+  newId,
+  sha256Hex,
+} from "@optout/core";
 import { accounts, apiKeys } from "../../db/schema/index.ts";
 import { requireAdmin } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";

@@ -20,7 +20,10 @@ beforeAll(async () => {
 
 describe("POST /v1/blocklist", () => {
   it("adds an entry at account scope on every channel by default", async () => {
-    const entry = await expectStatus(await block(account, { address: "+1 415 555 0101", reason: "asked by phone" }), 201);
+    const entry = await expectStatus(
+      await block(account, { address: "+1 415 555 0101", reason: "asked by phone" }),
+      201,
+    );
     expect(entry).toMatchObject({
       accountId: account.id,
       address: "+14155550101",
@@ -43,7 +46,10 @@ describe("POST /v1/blocklist", () => {
   it("adding an active entry again changes nothing and appends nothing (200, same entry)", async () => {
     const first = await expectStatus(await block(account, { address: "+14155550103", channel: "sms" }), 201);
     const before = await storageSnapshot();
-    const again = await expectStatus(await block(account, { address: "+1 (415) 555-0103", channel: "sms" }), 200);
+    const again = await expectStatus(
+      await block(account, { address: "+1 (415) 555-0103", channel: "sms" }),
+      200,
+    );
     expect(again).toEqual(first);
     expect(await storageSnapshot()).toEqual(before);
   });
@@ -70,7 +76,10 @@ describe("POST /v1/blocklist", () => {
 describe("DELETE /v1/blocklist", () => {
   it("removes an active entry with an opt_in event", async () => {
     const added = await expectStatus(await block(account, { address: "+14155550110" }), 201);
-    const res = await expectStatus(await unblock(account, { address: "+14155550110", reason: "re-subscribed" }), 200);
+    const res = await expectStatus(
+      await unblock(account, { address: "+14155550110", reason: "re-subscribed" }),
+      200,
+    );
     expect(res.removed).toBe(true);
     expect(res.entry).toMatchObject({ address: "+14155550110", active: false, reason: "re-subscribed" });
     expect(res.entry.seq).toBeGreaterThan(added.seq);
@@ -124,7 +133,10 @@ describe("GET /v1/blocklist", () => {
     let pages = 0;
     do {
       const qs: string = cursor ? `limit=2&cursor=${cursor}` : "limit=2";
-      const page = await expectStatus(await call(`/v1/blocklist?${qs}`, { headers: bearer(other.apiKey) }), 200);
+      const page = await expectStatus(
+        await call(`/v1/blocklist?${qs}`, { headers: bearer(other.apiKey) }),
+        200,
+      );
       seen.push(...page.items.map((e: { address: string }) => e.address));
       cursor = page.nextCursor;
       if (cursor !== null) expect(cursor).toMatch(/^\d+$/);
@@ -137,7 +149,10 @@ describe("GET /v1/blocklist", () => {
     const other = await createAccount();
     await expectStatus(await block(other, { address: "a@example.com", channel: "email" }), 201);
     await expectStatus(await block(other, { address: "b@example.com", channel: "sms" }), 201);
-    const page = await expectStatus(await call("/v1/blocklist?channel=email", { headers: bearer(other.apiKey) }), 200);
+    const page = await expectStatus(
+      await call("/v1/blocklist?channel=email", { headers: bearer(other.apiKey) }),
+      200,
+    );
     expect(page.items.map((e: { address: string }) => e.address)).toEqual(["a@example.com"]);
     expect(page.nextCursor).toBeNull();
   });
@@ -149,11 +164,31 @@ describe("bad input is a precise 4xx and writes nothing", () => {
   it.each([
     { name: "malformed JSON", body: '{"address": ', status: 400, code: "malformed_json" },
     { name: "an empty body", body: "", status: 400, code: "malformed_json" },
-    { name: "an unknown field", body: { address: "+14155550199", colour: "red" }, status: 400, code: "invalid_input" },
-    { name: "an unknown scope field", body: { address: "+14155550199", scope: { type: "account", x: 1 } }, status: 400, code: "invalid_input" },
+    {
+      name: "an unknown field",
+      body: { address: "+14155550199", colour: "red" },
+      status: 400,
+      code: "invalid_input",
+    },
+    {
+      name: "an unknown scope field",
+      body: { address: "+14155550199", scope: { type: "account", x: 1 } },
+      status: 400,
+      code: "invalid_input",
+    },
     { name: "a missing address", body: { channel: "sms" }, status: 400, code: "invalid_input" },
-    { name: "an unknown channel", body: { address: "+14155550199", channel: "fax" }, status: 400, code: "invalid_input" },
-    { name: "an address that is neither phone nor email", body: { address: "not an address" }, status: 400, code: "invalid_address" },
+    {
+      name: "an unknown channel",
+      body: { address: "+14155550199", channel: "fax" },
+      status: 400,
+      code: "invalid_input",
+    },
+    {
+      name: "an address that is neither phone nor email",
+      body: { address: "not an address" },
+      status: 400,
+      code: "invalid_address",
+    },
     { name: "an invalid phone number", body: { address: "+1 000" }, status: 400, code: "invalid_address" },
     { name: "an invalid email", body: { address: "jane@" }, status: 400, code: "invalid_address" },
     { name: "a body over 1 MiB", body: huge, status: 413, code: "payload_too_large" },
@@ -203,7 +238,11 @@ describe("bad input is a precise 4xx and writes nothing", () => {
   it("rejects a lying Content-Length before reading", async () => {
     const res = await call("/v1/blocklist", {
       method: "POST",
-      headers: { "content-type": "application/json", "content-length": String(2 * 1024 * 1024), ...bearer(account.apiKey) },
+      headers: {
+        "content-type": "application/json",
+        "content-length": String(2 * 1024 * 1024),
+        ...bearer(account.apiKey),
+      },
       body: JSON.stringify({ address: "+14155550199" }),
     });
     // Fetch may recompute Content-Length; either way the request must not be a success.
@@ -218,7 +257,11 @@ describe("bad input is a precise 4xx and writes nothing", () => {
     const before = await storageSnapshot();
     const headers: Record<string, string> = bearer(account.apiKey);
     if (contentType) headers["content-type"] = contentType;
-    const res = await call("/v1/blocklist", { method: "POST", headers, body: JSON.stringify({ address: "+14155550199" }) });
+    const res = await call("/v1/blocklist", {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ address: "+14155550199" }),
+    });
     await expectError(res, 415, "unsupported_media_type");
     expect(await storageSnapshot()).toEqual(before);
   });
@@ -242,10 +285,18 @@ describe("bad input is a precise 4xx and writes nothing", () => {
     { name: "an unknown query parameter", qs: "colour=red" },
     { name: "an unknown channel", qs: "channel=fax" },
   ])("listing with $name → 400 invalid_input", async ({ qs }) => {
-    await expectError(await call(`/v1/blocklist?${qs}`, { headers: bearer(account.apiKey) }), 400, "invalid_input");
+    await expectError(
+      await call(`/v1/blocklist?${qs}`, { headers: bearer(account.apiKey) }),
+      400,
+      "invalid_input",
+    );
   });
 
   it("listing with an invalid address → 400 invalid_address", async () => {
-    await expectError(await call("/v1/blocklist?address=nope", { headers: bearer(account.apiKey) }), 400, "invalid_address");
+    await expectError(
+      await call("/v1/blocklist?address=nope", { headers: bearer(account.apiKey) }),
+      400,
+      "invalid_address",
+    );
   });
 });

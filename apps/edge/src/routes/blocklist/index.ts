@@ -28,7 +28,10 @@ const addEntry = createRoute({
   request: { body: jsonBodyOf(AddToBlocklistInput) },
   responses: {
     201: jsonContent(EntryResponse, "The entry, now active"),
-    200: jsonContent(EntryResponse, "The entry was already active (or a later change governs it): nothing changed"),
+    200: jsonContent(
+      EntryResponse,
+      "The entry was already active (or a later change governs it): nothing changed",
+    ),
     ...commonErrors,
     ...authErrors,
     ...bodyErrors,
@@ -39,7 +42,9 @@ const addEntry = createRoute({
 const RemoveResult = z
   .object({
     removed: z.boolean().openapi({ description: "true if this call appended an opt_in event" }),
-    entry: EntryResponse.nullable().openapi({ description: "The entry's state now; null if it never existed" }),
+    entry: EntryResponse.nullable().openapi({
+      description: "The entry's state now; null if it never existed",
+    }),
   })
   .openapi("RemoveResult");
 
@@ -67,7 +72,10 @@ const removeEntry = createRoute({
 const ListResult = z
   .object({
     items: z.array(EntryResponse),
-    nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next page; null at the end" }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "Pass as `cursor` for the next page; null at the end" }),
   })
   .openapi("BlocklistPage");
 
@@ -127,7 +135,8 @@ export const blocklistRoutes = createRouter()
         skipIfUnchanged: true,
       },
     ]);
-    if (outcome?.status === "appended") return c.json({ removed: outcome.applied, entry: outcome.entry }, 200);
+    if (outcome?.status === "appended")
+      return c.json({ removed: outcome.applied, entry: outcome.entry }, 200);
     return c.json({ removed: false, entry: outcome?.status === "unchanged" ? outcome.entry : null }, 200);
   })
   .openapi(listEntries, async (c) => {

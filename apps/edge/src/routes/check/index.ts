@@ -95,7 +95,10 @@ export const checkRoutes = createRouter()
     const results = items.map((i) => {
       // An unreadable address is echoed as sent: it is the caller's own input, by position.
       if (!i.address) return { address: i.item.address, error: i.error! };
-      const decision = decideSend(entries.get(i.address) ?? [], { sender: i.item.sender, channel: i.item.channel });
+      const decision = decideSend(entries.get(i.address) ?? [], {
+        sender: i.item.sender,
+        channel: i.item.channel,
+      });
       return { address: i.address, ...decision };
     });
     return c.json({ results }, 200);

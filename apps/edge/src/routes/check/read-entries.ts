@@ -5,6 +5,12 @@ import { readActiveFromD1, readActiveFromKv, writeActiveToKv } from "../../kv/ac
 export type Consistency = "eventual" | "strong";
 
 /**
+ * Workers may do 1000 KV operations per invocation. A 1000-item check spends 10 on bulk gets, so
+ * write-backs are capped; addresses beyond the cap are answered from D1 and cached on a later miss.
+ */
+export const MAX_KV_WRITE_BACKS = 500;
+
+/**
  * Active entries per address for a send decision. `eventual` answers from KV and falls back to
  * D1 for addresses KV does not hold, writing those back; `strong` reads only D1 (the truth).
  */
@@ -27,7 +33,7 @@ export async function activeEntriesFor(
   if (missing.length) {
     const fresh = await readActiveFromD1(deps.db, accountId, missing);
     // Awaited rather than deferred: one put per miss, and the next check is then a KV hit.
-    await writeActiveToKv(deps.kv, accountId, fresh);
+    await writeActiveToKv(deps.kv, accountId, new Map([...fresh].slice(0, MAX_KV_WRITE_BACKS)));
     for (const [address, entries] of fresh) out.set(address, entries);
   }
   return out;

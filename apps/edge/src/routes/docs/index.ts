@@ -32,7 +32,8 @@ export function registerDocs(app: OpenAPIHono<AppEnv>) {
   registry.registerComponent("securitySchemes", "syncToken", {
     type: "http",
     scheme: "bearer",
-    description: "The SYNC_TOKEN secret; reads the change feed and applies changes from the primary database.",
+    description:
+      "The SYNC_TOKEN secret; reads the change feed and applies changes from the primary database.",
   });
 
   app.doc31("/openapi.json", documentConfig);

@@ -8,9 +8,17 @@ describe("GET /health", () => {
     expect(res.headers.get("x-request-id")).toMatch(/^req_[0-9A-Za-z]{20}$/);
   });
 
-  it.each([
-    { name: "a sane x-request-id is reused", headers: { "x-request-id": "client-abc-123" }, expected: "client-abc-123" },
-    { name: "cf-ray is reused", headers: { "cf-ray": "8f1c2d3e4f5a6b7c-SJC" }, expected: "8f1c2d3e4f5a6b7c-SJC" },
+  it.each<{ name: string; headers: Record<string, string>; expected: string }>([
+    {
+      name: "a sane x-request-id is reused",
+      headers: { "x-request-id": "client-abc-123" },
+      expected: "client-abc-123",
+    },
+    {
+      name: "cf-ray is reused",
+      headers: { "cf-ray": "8f1c2d3e4f5a6b7c-SJC" },
+      expected: "8f1c2d3e4f5a6b7c-SJC",
+    },
   ])("$name", async ({ headers, expected }) => {
     const res = await call("/health", { headers });
     expect(res.headers.get("x-request-id")).toBe(expected);

@@ -51,12 +51,14 @@ export const syncRoutes = createRouter().openapi(applyChanges, async (c) => {
 
   // Validate everything before writing anything.
   const requests: ChangeRequest[] = changes.map((ch, i) => {
-    if (!known.has(ch.accountId)) throw new ApiError(400, "invalid_input", `changes.${i}.accountId: unknown account`);
+    if (!known.has(ch.accountId))
+      throw new ApiError(400, "invalid_input", `changes.${i}.accountId: unknown account`);
     let address: string;
     try {
       address = normalizeAddress(ch.address, { defaultRegion: known.get(ch.accountId) ?? undefined }).value;
     } catch (err) {
-      if (isDomainError(err)) throw new ApiError(400, "invalid_address", `changes.${i}.address: ${err.message}`);
+      if (isDomainError(err))
+        throw new ApiError(400, "invalid_address", `changes.${i}.address: ${err.message}`);
       throw err;
     }
     return {
@@ -77,15 +79,10 @@ export const syncRoutes = createRouter().openapi(applyChanges, async (c) => {
   const outcomes = await appendChanges({ db, kv: c.env.KV }, requests);
   const results = outcomes.map((outcome, i) => {
     const id = changes[i]!.id;
-    switch (outcome.status) {
-      case "appended":
-        return { id, seq: outcome.event.seq, applied: outcome.applied };
-      case "replayed":
-        return { id, seq: outcome.seq, applied: outcome.applied };
-      case "unchanged":
-        // Sync changes never ask to skip; kept exhaustive so a new status is a type error here.
-        throw new Error("sync change unexpectedly skipped");
-    }
+    // Sync changes never ask to skip, so every outcome is an append or a replay.
+    if (outcome.status === "unchanged") throw new Error("sync change unexpectedly skipped");
+    const seq = outcome.status === "appended" ? outcome.event.seq : outcome.seq;
+    return { id, seq, applied: outcome.applied };
   });
   return c.json({ results }, 200);
 });

@@ -1,0 +1,218 @@
+/**
+ * The shared security suite: every authenticated route, every way to present bad credentials.
+ * A new authenticated route is added to `routes` below, and inherits every case.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  ADMIN_TOKEN,
+  bearer,
+  block,
+  call,
+  callJson,
+  check,
+  createAccount,
+  expectError,
+  expectStatus,
+  SYNC_TOKEN,
+  storageSnapshot,
+  type TestAccount,
+} from "./helpers.ts";
+
+type Kind = "admin" | "account" | "sync";
+
+interface RouteCase {
+  name: string;
+  kind: Kind;
+  method: string;
+  path: string;
+  body?: unknown;
+}
+
+let owner: TestAccount;
+let stranger: TestAccount;
+let revoked: TestAccount;
+const ownersAddress = "+14155550701";
+
+const routes: RouteCase[] = [
+  {
+    name: "POST /v1/accounts",
+    kind: "admin",
+    method: "POST",
+    path: "/v1/accounts",
+    body: { name: "intruder" },
+  },
+  {
+    name: "POST /v1/blocklist",
+    kind: "account",
+    method: "POST",
+    path: "/v1/blocklist",
+    body: { address: "+14155550799" },
+  },
+  {
+    name: "DELETE /v1/blocklist",
+    kind: "account",
+    method: "DELETE",
+    path: "/v1/blocklist",
+    body: { address: ownersAddress },
+  },
+  { name: "GET /v1/blocklist", kind: "account", method: "GET", path: "/v1/blocklist" },
+  {
+    name: "GET /v1/check",
+    kind: "account",
+    method: "GET",
+    path: `/v1/check?address=${encodeURIComponent(ownersAddress)}&sender=ACME&channel=sms`,
+  },
+  {
+    name: "POST /v1/check",
+    kind: "account",
+    method: "POST",
+    path: "/v1/check",
+    body: { items: [{ address: ownersAddress, sender: "ACME", channel: "sms" }] },
+  },
+  {
+    name: "GET /v1/evidence",
+    kind: "account",
+    method: "GET",
+    path: `/v1/evidence?address=${encodeURIComponent(ownersAddress)}`,
+  },
+  { name: "GET /v1/changes", kind: "sync", method: "GET", path: "/v1/changes" },
+  {
+    name: "POST /v1/sync/apply",
+    kind: "sync",
+    method: "POST",
+    path: "/v1/sync/apply",
+    body: {
+      changes: [
+        {
+          id: "sec-1",
+          accountId: "placeholder",
+          address: "+14155550798",
+          channel: "*",
+          scope: { type: "account" },
+          action: "opt_out",
+          occurredAt: "2026-01-01T00:00:00Z",
+        },
+      ],
+    },
+  },
+];
+
+function send(route: RouteCase, authorization: string | null): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (authorization !== null) headers.authorization = authorization;
+  if (route.body !== undefined) headers["content-type"] = "application/json";
+  return call(route.path, {
+    method: route.method,
+    headers,
+    body: route.body === undefined ? undefined : JSON.stringify(route.body),
+  });
+}
+
+beforeAll(async () => {
+  owner = await createAccount();
+  stranger = await createAccount();
+  revoked = await createAccount();
+  await expectStatus(await block(owner, { address: ownersAddress, reason: "owner's secret" }), 201);
+  await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE account_id = ?")
+    .bind(new Date().toISOString(), revoked.id)
+    .run();
+});
+
+/** Credentials that must never open `kind`'s routes. */
+function wrongCredentials(kind: Kind): { name: string; header: () => string | null }[] {
+  const cases = [
+    { name: "no Authorization header", header: () => null },
+    { name: "an empty Authorization header", header: () => "" },
+    { name: "a Basic scheme", header: () => `Basic ${btoa("admin:admin")}` },
+    { name: "Bearer without a token", header: () => "Bearer " },
+    { name: "a token with a space", header: () => "Bearer sk_test_ abc" },
+    { name: "a malformed key", header: () => "Bearer sk_live_short" },
+    { name: "an unknown key", header: () => `Bearer sk_test_${"A".repeat(32)}` },
+    { name: "a revoked key", header: () => `Bearer ${revoked.apiKey}` },
+    { name: "a token after two spaces", header: () => `Bearer  ${ADMIN_TOKEN}` },
+  ];
+  if (kind !== "admin") cases.push({ name: "the ADMIN_TOKEN", header: () => `Bearer ${ADMIN_TOKEN}` });
+  if (kind !== "sync") cases.push({ name: "the SYNC_TOKEN", header: () => `Bearer ${SYNC_TOKEN}` });
+  if (kind !== "account") cases.push({ name: "a valid account key", header: () => `Bearer ${owner.apiKey}` });
+  return cases;
+}
+
+describe.each(routes)("$name", (route) => {
+  it.each(wrongCredentials(route.kind))("rejects $name with 401 and writes nothing", async ({ header }) => {
+    const before = await storageSnapshot();
+    const res = await send(route, header());
+    const message = await expectError(res, 401, "unauthorized");
+    // The answer never says whose key it was, or that an account exists.
+    expect(message).not.toContain(owner.id);
+    expect(await storageSnapshot()).toEqual(before);
+  });
+});
+
+describe("another account's key sees nothing of the owner's data", () => {
+  const accountRoutes = routes.filter((r) => r.kind === "account");
+
+  it.each(accountRoutes)("$name answers without revealing the owner's entry", async (route) => {
+    const res = await send(route, `Bearer ${stranger.apiKey}`);
+    const text = await res.clone().text();
+    expect(res.status, text).toBeLessThan(500);
+    expect(text).not.toContain(owner.id);
+    expect(text).not.toContain("owner's secret");
+  });
+
+  it("lists, checks and evidence look empty; removal does not touch the owner's entry", async () => {
+    const listing = await expectStatus(
+      await call(`/v1/blocklist?address=${encodeURIComponent(ownersAddress)}`, {
+        headers: bearer(stranger.apiKey),
+      }),
+      200,
+    );
+    expect(listing).toEqual({ items: [], nextCursor: null });
+    expect(await check(stranger, { address: ownersAddress, sender: "ACME", channel: "sms" })).toEqual({
+      address: ownersAddress,
+      allowed: true,
+    });
+    const evidence = await expectStatus(
+      await call(`/v1/evidence?address=${encodeURIComponent(ownersAddress)}`, {
+        headers: bearer(stranger.apiKey),
+      }),
+      200,
+    );
+    expect(evidence.events).toEqual([]);
+    const removal = await expectStatus(
+      await callJson("DELETE", "/v1/blocklist", stranger.apiKey, { address: ownersAddress }),
+      200,
+    );
+    expect(removal).toEqual({ removed: false, entry: null });
+    // The owner is still blocked.
+    expect(
+      await check(owner, { address: ownersAddress, sender: "ACME", channel: "sms", consistency: "strong" }),
+    ).toMatchObject({
+      allowed: false,
+    });
+  });
+
+  it("a stranger's add lands in the stranger's account only", async () => {
+    const address = "+14155550702";
+    await expectStatus(await block(stranger, { address }), 201);
+    expect(
+      await check(owner, { address, sender: "ACME", channel: "sms", consistency: "strong" }),
+    ).toMatchObject({
+      allowed: true,
+    });
+  });
+});
+
+describe("the right credentials open each route", () => {
+  it.each(routes)("$name", async (route) => {
+    const token = route.kind === "admin" ? ADMIN_TOKEN : route.kind === "sync" ? SYNC_TOKEN : owner.apiKey;
+    const body = route.path === "/v1/sync/apply" ? withAccount(route.body, owner.id) : route.body;
+    const res = await send({ ...route, body }, `Bearer ${token}`);
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+  });
+});
+
+function withAccount(body: unknown, accountId: string) {
+  const { changes } = body as { changes: Record<string, unknown>[] };
+  return { changes: changes.map((c) => ({ ...c, accountId })) };
+}
