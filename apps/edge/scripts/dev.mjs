@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// `pnpm --filter @optout/edge dev` (and root `pnpm dev`): the edge under `wrangler dev` on
+// 127.0.0.1:${EDGE_PORT:-8787} with local D1 (migrations applied) and local KV, a demo account
+// seeded once, and its API key printed with example curl commands. Extra CLI arguments go to
+// `wrangler dev` (e.g. `pnpm --filter @optout/edge dev --test-scheduled`).
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const wrangler = join(
+  dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+  "bin",
+  "wrangler.js",
+);
+const port = process.env.EDGE_PORT || "8787";
+const base = `http://127.0.0.1:${port}`;
+const demoFile = join(root, ".wrangler", "demo-account.json");
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+const say = (line) => console.log(`[edge dev] ${line}`);
+
+// 1. Secrets: .dev.vars (git-ignored) from the committed example, once.
+const devVars = join(root, ".dev.vars");
+if (!existsSync(devVars)) {
+  copyFileSync(join(root, ".dev.vars.example"), devVars);
+  say("created .dev.vars from .dev.vars.example (local-only tokens; edit freely)");
+}
+
+// 2. Local D1 schema. CI=1 keeps wrangler from asking for confirmation.
+const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local"], {
+  cwd: root,
+  env: { ...env, CI: "1" },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+if (migrate.status !== 0) {
+  say("applying D1 migrations failed");
+  process.exit(migrate.status ?? 1);
+}
+
+// 3. wrangler dev, with every extra argument passed through.
+const child = spawn(
+  process.execPath,
+  [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)],
+  { cwd: root, env, stdio: "inherit" },
+);
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    stopping = true;
+    child.kill(signal);
+  });
+}
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+
+// 4. Wait for /health, then seed and print.
+const deadline = Date.now() + 120_000;
+while (!(await healthy())) {
+  if (stopping) await new Promise(() => {}); // the child's exit ends the process
+  if (Date.now() > deadline) {
+    say(`no answer from ${base}/health after 120 s`);
+    child.kill("SIGTERM");
+    process.exit(1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+try {
+  const account = await demoAccount();
+  printWelcome(account);
+} catch (err) {
+  say(`could not seed the demo account: ${err.message}`);
+}
+
+async function healthy() {
+  try {
+    const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Reuses the saved demo account while its key still authenticates; else creates a new one. */
+async function demoAccount() {
+  if (existsSync(demoFile)) {
+    const saved = JSON.parse(readFileSync(demoFile, "utf8"));
+    const res = await fetch(`${base}/v1/blocklist?limit=1`, {
+      headers: { authorization: `Bearer ${saved.apiKey}` },
+    });
+    if (res.ok) return saved;
+    say("the saved demo key no longer authenticates (local state reset?); creating a new demo account");
+  }
+  const adminToken = readVar(devVars, "ADMIN_TOKEN");
+  if (!adminToken) throw new Error("ADMIN_TOKEN is missing from .dev.vars");
+  const res = await fetch(`${base}/v1/accounts`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Demo", defaultRegion: "US" }),
+  });
+  if (res.status !== 201) throw new Error(`POST /v1/accounts answered ${res.status}: ${await res.text()}`);
+  const account = await res.json();
+  mkdirSync(dirname(demoFile), { recursive: true });
+  writeFileSync(demoFile, `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });
+  return account;
+}
+
+function readVar(path, key) {
+  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m?.[1] === key) return m[2].replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return undefined;
+}
+
+function printWelcome(account) {
+  const key = account.apiKey;
+  console.log(`
+[edge dev] optout edge is up at ${base}  (API reference: ${base}/docs)
+[edge dev] demo account ${account.id}, API key (saved in .wrangler/demo-account.json):
+
+    ${key}
+
+[edge dev] block an address for every sender of the account:
+
+    curl -s -X POST ${base}/v1/blocklist -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"address":"+14155550123"}'
+
+[edge dev] check whether sender ACME may text it:
+
+    curl -s '${base}/v1/check?address=%2B14155550123&sender=ACME&channel=sms' -H 'Authorization: Bearer ${key}'
+`);
+}
