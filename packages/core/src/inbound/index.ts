@@ -1,8 +1,26 @@
 /**
- * Inbound messages (MO): provider webhook verification and parsing, and provider-format
- * replies. Pure: no I/O, WebCrypto only.
+ * Inbound messages (MO): provider webhook verification and parsing, keyword classification,
+ * confirmations and provider-format replies. Pure: no I/O, WebCrypto only.
  */
 export { verifyBasicAuth } from "./basic-auth.ts";
+export {
+  type ClassifyOptions,
+  classifyInbound,
+  InboundAction,
+  InboundClassification,
+} from "./classify-inbound.ts";
+export { type ConfirmationInput, confirmationText } from "./confirmations.ts";
+export { KEYWORD_PACKS, type KeywordPack, keywordPack } from "./keyword-packs/index.ts";
+export {
+  type DefaultKeywordRulesOptions,
+  defaultKeywordRules,
+  KeywordAction,
+  KeywordLevel,
+  KeywordRule,
+  type KeywordRuleInput,
+  LanguageTag,
+} from "./keyword-rule.ts";
+export { normalizedTokens, normalizeText } from "./normalize-text.ts";
 export { type ParseInboundInput, parseInbound } from "./parse-inbound.ts";
 export { GENERIC_SIGNATURE_HEADER, GenericInboundBody, signGenericWebhook } from "./providers/generic.ts";
 export { buildProviderReply, escapeXml, type ProviderReply, type ReplyItem } from "./reply.ts";
