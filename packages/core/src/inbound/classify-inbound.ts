@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KEYWORD_PACKS } from "./keyword-packs/index.ts";
-import { defaultKeywordRules, type KeywordLevel, type KeywordRule } from "./keyword-rule.ts";
+import { defaultKeywordRules, type KeywordRule } from "./keyword-rule.ts";
 import { normalizeText } from "./normalize-text.ts";
 
 export const InboundAction = z.enum(["opt_out", "opt_in", "help", "none"]);
@@ -159,7 +159,7 @@ function result(c: CompiledRule, keyword: string, match: "keyword" | "phrase"): 
     keyword,
     ruleId: c.rule.id,
     language: c.rule.language,
-    level: c.rule.level as KeywordLevel,
+    level: c.rule.level,
     match,
   };
 }

@@ -26,6 +26,7 @@ export { GENERIC_SIGNATURE_HEADER, GenericInboundBody, signGenericWebhook } from
 export { buildProviderReply, escapeXml, type ProviderReply, type ReplyItem } from "./reply.ts";
 export {
   DEFAULT_TOLERANCE_SECONDS,
+  signedWebhookUrl,
   type VerifyOptions,
   type VerifyResult,
   type WebhookHeaders,

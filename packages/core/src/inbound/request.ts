@@ -54,6 +54,17 @@ export function header(request: Pick<WebhookRequest, "headers">, name: string): 
   return undefined;
 }
 
+/**
+ * The URL a provider signed: `publicBaseUrl` (the deployment's `PUBLIC_BASE_URL`, which may
+ * carry a path prefix) + the request's path and query when set, else the request URL as is.
+ */
+export function signedWebhookUrl(requestUrl: string, publicBaseUrl?: string): string {
+  if (!publicBaseUrl) return requestUrl;
+  const url = parseUrl(requestUrl);
+  if (!url) return requestUrl;
+  return publicBaseUrl.replace(/\/+$/, "") + url.pathname + url.search;
+}
+
 export function parseUrl(url: string): URL | null {
   try {
     return new URL(url);

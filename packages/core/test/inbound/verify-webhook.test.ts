@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DomainError, InboundProvider, parseInbound, verifyWebhook } from "../../src/index.ts";
+import {
+  DomainError,
+  InboundProvider,
+  parseInbound,
+  signedWebhookUrl,
+  verifyWebhook,
+} from "../../src/index.ts";
 import { NOW, post } from "./support.ts";
 
 const URL = "https://optout.example.com/mo/x/acc_123";
@@ -80,5 +86,30 @@ describe("verifyWebhook, every provider", () => {
 
   it("parseInbound refuses an unknown provider", () => {
     expect(() => parseInbound({ provider: "nope", request: post(URL, "{}") })).toThrow(DomainError);
+  });
+});
+
+describe("signedWebhookUrl", () => {
+  it.each([
+    {
+      name: "no public base URL",
+      request: "http://127.0.0.1:8787/mo/twilio/acc_1?x=1",
+      base: undefined,
+      url: "http://127.0.0.1:8787/mo/twilio/acc_1?x=1",
+    },
+    {
+      name: "custom domain",
+      request: "http://worker.internal/mo/twilio/acc_1?x=1",
+      base: "https://optout.example.com",
+      url: "https://optout.example.com/mo/twilio/acc_1?x=1",
+    },
+    {
+      name: "trailing slash and path prefix",
+      request: "http://w/mo/plivo/acc_1",
+      base: "https://example.com/optout/",
+      url: "https://example.com/optout/mo/plivo/acc_1",
+    },
+  ])("$name", ({ request, base, url }) => {
+    expect(signedWebhookUrl(request, base)).toBe(url);
   });
 });

@@ -43,10 +43,10 @@ type SmsMethod = "md5hash" | "md5" | "sha1" | "sha256" | "sha512";
 /** Accepts the dashboard's names and the SDKs' spellings (`md5hash`, `sha256hmac`, `SHA256`, ...). */
 export function vonageSignatureMethod(algorithm: string | undefined): SmsMethod | null {
   const a = (algorithm ?? "md5hash").toLowerCase().replace(/[\s_-]/g, "");
-  if (a === "md5hash" || a === "md5") return a === "md5" ? "md5" : "md5hash";
-  const m = /^(md5|sha1|sha256|sha512)hmac$|^hmac(md5|sha1|sha256|sha512)$|^(sha1|sha256|sha512)$/.exec(a);
-  const name = m?.[1] ?? m?.[2] ?? m?.[3];
-  return (name as SmsMethod | undefined) ?? null;
+  if (a === "md5hash") return "md5hash";
+  // Everything else is an HMAC: "md5" means MD5 HMAC, as in the dashboard and vonage-python-sdk.
+  const m = /^(?:hmac)?(md5|sha1|sha256|sha512)(?:hmac)?$/.exec(a);
+  return m ? (m[1] as SmsMethod) : null;
 }
 
 /** The request's parameters as Vonage signs them: query for GET, else the form or JSON body. */
