@@ -125,14 +125,33 @@ export class RealEdge {
     if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
   }
 
+  /**
+   * One API call. wrangler dev reloads the worker when apps/edge's sources change (as they do
+   * while the edge is being developed) and answers 503 to a request caught in the reload; the
+   * calls the tests make are safe to repeat (sync/apply is idempotent by id, blocklist writes
+   * change nothing the second time), so those are retried.
+   */
   async request<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-    return JSON.parse(text) as T;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response | undefined;
+      try {
+        res = await fetch(`${this.url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body ? { "content-type": "application/json" } : {}),
+          },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      } catch (e) {
+        if (attempt >= 5) throw e;
+      }
+      if (res) {
+        const text = await res.text();
+        if (res.ok) return JSON.parse(text) as T;
+        if (res.status !== 503 || attempt >= 5) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+      }
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
   }
 }
