@@ -10,3 +10,4 @@ export * from "./negotiate-locale.ts";
 export * from "./schemas.ts";
 export * from "./scope.ts";
 export * from "./sync-apply.ts";
+export * from "./triggers/index.ts";

@@ -1,0 +1,4 @@
+export * from "./match-triggers.ts";
+export * from "./message-event.ts";
+export * from "./not-opened-deadline.ts";
+export * from "./trigger-rule.ts";

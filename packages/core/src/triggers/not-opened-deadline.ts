@@ -1,0 +1,60 @@
+import type { MessageEventType } from "./message-event.ts";
+import { canonicalInstant } from "./message-event.ts";
+
+/**
+ * `not_opened` deadlines. All times are instants compared at millisecond precision; `now` is
+ * always a parameter (the edge passes the Cron Trigger's scheduled time), never read here.
+ *
+ * The window is half-open: an `opened` or `clicked` whose occurredAt is strictly BEFORE the
+ * deadline cancels it; one exactly AT the deadline, or after it, does not. "Within 60 seconds"
+ * means the open happened less than 60 s after the message was sent. This agrees with when the
+ * deadline falls due (`now >= dueAt`): at the instant it is due, no open that could still cancel
+ * it can exist with a later timestamp, so the decision never has to wait for the future.
+ */
+
+/** The events that show the message was opened. */
+export const OPENING_EVENTS = ["opened", "clicked"] as const satisfies readonly MessageEventType[];
+
+/** The deadline: the `sent`/`delivered` event's occurredAt + withinSeconds (never its arrival). */
+export function notOpenedDeadline(afterOccurredAt: string, withinSeconds: number): string {
+  return canonicalInstant(Date.parse(afterOccurredAt) + withinSeconds * 1000);
+}
+
+/** Whether an open at `openedAt` cancels the deadline `dueAt`: strictly before it. */
+export function cancelsDeadline(openedAt: string, dueAt: string): boolean {
+  return Date.parse(openedAt) < Date.parse(dueAt);
+}
+
+/** Whether the deadline has fallen due at `now`: at or after it. */
+export function isDeadlineDue(dueAt: string, now: Date): boolean {
+  return Date.parse(dueAt) <= now.getTime();
+}
+
+export type DeadlineDecision =
+  | { action: "wait" }
+  | { action: "fire" }
+  | { action: "cancel"; reason: "opened" | "clicked"; openedAt: string }
+  | { action: "skip"; reason: "rule_deleted" | "rule_disabled" };
+
+export interface DeadlineState {
+  dueAt: string;
+  /** The rule as it is now; null or deleted when it was deleted since the deadline started. */
+  rule: { enabled: boolean; deleted: boolean } | null;
+  /** The earliest `opened`/`clicked` event of the message known now, if any. */
+  firstOpen: { type: "opened" | "clicked"; occurredAt: string } | null;
+}
+
+/**
+ * What to do with a deadline at `now`. Only the events' occurredAt matter, not when they arrived:
+ * an open that arrived late but happened before the deadline still cancels it, as long as it
+ * arrived before the deadline was settled. A settled deadline is final (the edge never revisits it).
+ */
+export function settleDeadline(state: DeadlineState, now: Date): DeadlineDecision {
+  if (!isDeadlineDue(state.dueAt, now)) return { action: "wait" };
+  if (state.rule === null || state.rule.deleted) return { action: "skip", reason: "rule_deleted" };
+  if (!state.rule.enabled) return { action: "skip", reason: "rule_disabled" };
+  if (state.firstOpen && cancelsDeadline(state.firstOpen.occurredAt, state.dueAt)) {
+    return { action: "cancel", reason: state.firstOpen.type, openedAt: state.firstOpen.occurredAt };
+  }
+  return { action: "fire" };
+}
