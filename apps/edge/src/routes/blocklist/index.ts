@@ -41,7 +41,7 @@ const addEntry = createRoute({
 
 const RemoveResult = z
   .object({
-    removed: z.boolean().openapi({ description: "true if this call appended an opt_in event" }),
+    removed: z.boolean().openapi({ description: "true if this call made the entry inactive" }),
     entry: EntryResponse.nullable().openapi({
       description: "The entry's state now; null if it never existed",
     }),
