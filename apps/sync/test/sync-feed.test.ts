@@ -1,5 +1,6 @@
 import type { ConsentEvent } from "@optout/core";
 import { sql } from "drizzle-orm";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readCursor } from "../src/db/queries/cursor.ts";
 import { ledgerStats, readLedger } from "../src/db/queries/ledger.ts";
@@ -197,5 +198,44 @@ describe(`following and stopping (${DB_KIND})`, () => {
     setTimeout(() => stop.abort(), 30);
     expect(await draining).toMatchObject({ applied: 0, caughtUp: false });
     expect(await ledgerStats(t.db)).toMatchObject({ count: 0 });
+  });
+});
+
+// PGlite runs inside the test process and has no connections to lose; this one needs a server.
+describe.runIf(DB_KIND === "postgres")("database outages (postgres)", () => {
+  it("a connection killed mid-transaction is retried, and nothing is lost or doubled", async () => {
+    edge.events = await feedOf(40);
+    const url = (t.target as { url: string }).url;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      // Hold the first apply inside its transaction until the test has killed its connection.
+      await admin.query("create table optout.test_hold (x int); insert into optout.test_hold values (1)");
+      await admin.query(`create function optout.test_hold() returns trigger language plpgsql as $$
+        begin if exists (select 1 from optout.test_hold) then perform pg_sleep(30); end if; return null; end $$`);
+      await admin.query(`create trigger test_hold after insert on optout.ledger_events
+        for each statement execute function optout.test_hold()`);
+      const { d, retries } = deps();
+      const draining = drainFeed(d);
+      let killed = 0;
+      for (let i = 0; i < 200 && killed === 0; i++) {
+        const { rows } = await admin.query(
+          "select pid from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'",
+        );
+        if (rows.length) {
+          await admin.query("delete from optout.test_hold");
+          for (const { pid } of rows)
+            killed += (await admin.query("select pg_terminate_backend($1)", [pid])).rowCount ?? 0;
+        } else await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(killed).toBe(1);
+      expect(await draining).toMatchObject({ applied: 40, lastSeq: 40, caughtUp: true });
+      expect(retries).toContain("database_unavailable");
+      expect(await storedSeqs()).toEqual(range(40));
+    } finally {
+      await admin.query("drop trigger if exists test_hold on optout.ledger_events");
+      await admin.query("drop function if exists optout.test_hold(); drop table if exists optout.test_hold");
+      await admin.end();
+    }
   });
 });

@@ -75,9 +75,13 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     idleTimeoutMillis: 30_000,
     application_name: "optout-sync",
   });
-  // An idle client losing its connection (server restart) emits on the pool; without a
-  // listener that would crash the process. The next query reconnects.
+  // A connection lost on a server restart emits "error": on the pool while idle, on the client
+  // while checked out (after its query has already failed). Unheard, either would crash the
+  // process. The failed query is retried by the caller; dead clients leave the pool.
   pool.on("error", (e) => log?.warn(errorFields(e), "idle database connection lost"));
+  pool.on("connect", (client) => {
+    client.on("error", (e) => log?.warn(errorFields(e), "database connection lost"));
+  });
   const db = drizzleNodePg({ client: pool, schema, casing: CASING }) as unknown as Db;
   try {
     if (migrate) {
