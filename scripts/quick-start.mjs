@@ -11,11 +11,11 @@ const lines = block
   ?.split("\n")
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith("#"));
-if (!lines || lines.length !== 2) {
+if (lines?.length !== 2) {
   console.error("README.md: the Quick start block must hold exactly two command lines");
   process.exit(1);
 }
-const line = which === "dev" ? lines[0] : which === "test" ? lines[1] : undefined;
+const line = !lines ? undefined : which === "dev" ? lines[0] : which === "test" ? lines[1] : undefined;
 if (!line) {
   console.error("usage: quick-start.mjs dev|test");
   process.exit(2);
