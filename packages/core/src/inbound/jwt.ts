@@ -14,7 +14,9 @@ function decodeJson(segment: string): Record<string, unknown> | null {
   const raw = base64UrlDecode(segment);
   if (!raw) return null;
   try {
-    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw));
+    const value: unknown = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw),
+    );
     return value !== null && typeof value === "object" && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : null;
