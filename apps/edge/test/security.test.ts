@@ -76,6 +76,28 @@ const routes: RouteCase[] = [
     method: "GET",
     path: `/v1/evidence?address=${encodeURIComponent(ownersAddress)}`,
   },
+  {
+    name: "POST /v1/links",
+    kind: "account",
+    method: "POST",
+    path: "/v1/links",
+    body: { address: ownersAddress },
+  },
+  {
+    name: "POST /v1/links/batch",
+    kind: "account",
+    method: "POST",
+    path: "/v1/links/batch",
+    body: { items: [{ address: ownersAddress }] },
+  },
+  { name: "GET /v1/links/settings", kind: "account", method: "GET", path: "/v1/links/settings" },
+  {
+    name: "PUT /v1/links/settings",
+    kind: "account",
+    method: "PUT",
+    path: "/v1/links/settings",
+    body: { brandName: "intruder" },
+  },
   { name: "GET /v1/changes", kind: "sync", method: "GET", path: "/v1/changes" },
   {
     name: "POST /v1/sync/apply",
