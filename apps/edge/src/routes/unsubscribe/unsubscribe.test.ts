@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { PAGE_LOCALES } from "@optout/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -523,6 +524,27 @@ describe("escaping", () => {
       expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot; &#39;x&#39;");
       expect(html).toContain("Only &lt;img src=x onerror=alert(1)&gt;");
     }
+  });
+});
+
+describe("storage failures", () => {
+  it("answer a 500 HTML page with the same headers, never the JSON envelope, and change nothing", async () => {
+    const { code } = await mintLink(account, { address: nextPhone() });
+    const count = (await ledgerOf(account.id)).length;
+    // Storage is isolated per test file: renaming the table here breaks only this file's D1.
+    await env.DB.exec("ALTER TABLE links RENAME TO links_away");
+    try {
+      for (const res of [await visit(code), await oneClick(code)]) {
+        const html = await expectPage(res, 500);
+        expect(html).toContain("Something went wrong");
+        expect(res.headers.get("cache-control")).toBe("no-store");
+        expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
+        expect(res.headers.get("x-frame-options")).toBe("DENY");
+      }
+    } finally {
+      await env.DB.exec("ALTER TABLE links_away RENAME TO links");
+    }
+    expect(await ledgerOf(account.id)).toHaveLength(count);
   });
 });
 
