@@ -169,8 +169,10 @@ async function activeOptOutOf(c: Ctx, link: LinkView, strong: boolean) {
 async function readPostedForm(c: Ctx): Promise<{ scope?: string; oneClick: boolean }> {
   const type = c.req.header("content-type") ?? "";
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return { oneClick: true };
-  // Forms here are a few bytes; anything big is not ours and is read as an empty form.
-  if (Number(c.req.header("content-length") ?? 0) > 16 * 1024) return { oneClick: true };
+  // Forms here are a few bytes; a big or unsized body is not ours and is read as an empty form
+  // (browsers and mailbox providers send Content-Length).
+  const length = Number(c.req.header("content-length"));
+  if (!(length <= 16 * 1024)) return { oneClick: true };
   let form: FormData;
   try {
     form = await c.req.raw.formData();

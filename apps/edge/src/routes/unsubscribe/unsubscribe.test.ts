@@ -412,6 +412,7 @@ describe("headers", () => {
       { name: "POST undo", res: await undo(code) },
       { name: "404", res: await visit("Nope0000000000") },
       { name: "404 catch-all", res: await visit("/u/a/b/c") },
+      { name: "404 bare /u", res: await visit("/u") },
       { name: "410", res: await visit(expired) },
       { name: "429", res: await visit(code, { ip }) },
     ];
