@@ -8,3 +8,11 @@ export type Schema = typeof schema;
  * node-postgres or PGlite alike (a transaction is a PgDatabase too).
  */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/**
+ * The rows of a raw `db.execute()` result. Both drivers answer `{ rows }` (node-postgres
+ * QueryResult, PGlite Results); the shared Db type cannot say so.
+ */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}

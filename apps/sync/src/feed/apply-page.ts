@@ -36,6 +36,6 @@ export async function applyPage(
     await upsertChainHeads(tx, {
       heads: [...page.heads].map(([accountId, head]) => ({ accountId, ...head })),
     });
-    return { inserted: inserted.length, entriesChanged, lastSeq: page.lastSeq };
+    return { inserted, entriesChanged, lastSeq: page.lastSeq };
   });
 }

@@ -1,26 +1,7 @@
 import { type ConsentEvent, scopeKey } from "@optout/core";
 import { asc, count, gt, sql } from "drizzle-orm";
-import type { Db } from "../client.ts";
-import { type LedgerEventRow, ledgerEvents, type NewLedgerEventRow } from "../schema.ts";
-
-export function ledgerRowFromEvent(event: ConsentEvent): NewLedgerEventRow {
-  return {
-    seq: event.seq,
-    id: event.id,
-    accountId: event.accountId,
-    address: event.address,
-    channel: event.channel,
-    scope: event.scope,
-    scopeKey: scopeKey(event.scope),
-    action: event.action,
-    source: event.source,
-    occurredAt: event.occurredAt,
-    recordedAt: event.recordedAt,
-    evidence: event.evidence,
-    prevHash: event.prevHash,
-    hash: event.hash,
-  };
-}
+import { type Db, rowsOf } from "../client.ts";
+import { type LedgerEventRow, ledgerEvents } from "../schema.ts";
 
 /**
  * The event a row was copied from, as the edge hashed it. Instants come back from PostgreSQL in
@@ -46,18 +27,45 @@ export function eventFromLedgerRow(row: LedgerEventRow): ConsentEvent {
 }
 
 /**
- * Appends events in one multi-row insert. A seq that is already stored is skipped, not
- * duplicated: the guarded cursor already prevents replays, this is the second safety net.
- * Returns the seqs actually inserted.
+ * Appends events in one multi-row insert. The batch travels as ONE jsonb parameter expanded by
+ * `jsonb_to_recordset`: several times faster than a VALUES list of 14 parameters per row, and
+ * free of the 65,535-parameter limit. A seq that is already stored is skipped, not duplicated:
+ * the guarded cursor already prevents replays, this is the second safety net.
+ * Returns how many rows were inserted.
  */
-export async function insertLedgerEvents(db: Db, params: { events: ConsentEvent[] }): Promise<number[]> {
-  if (params.events.length === 0) return [];
-  const rows = await db
-    .insert(ledgerEvents)
-    .values(params.events.map(ledgerRowFromEvent))
-    .onConflictDoNothing({ target: ledgerEvents.seq })
-    .returning({ seq: ledgerEvents.seq });
-  return rows.map((r) => r.seq);
+export async function insertLedgerEvents(db: Db, params: { events: ConsentEvent[] }): Promise<number> {
+  if (params.events.length === 0) return 0;
+  const rows = params.events.map((e) => ({
+    seq: e.seq,
+    id: e.id,
+    account_id: e.accountId,
+    address: e.address,
+    channel: e.channel,
+    scope: e.scope,
+    scope_key: scopeKey(e.scope),
+    action: e.action,
+    source: e.source,
+    occurred_at: e.occurredAt,
+    recorded_at: e.recordedAt,
+    evidence: e.evidence,
+    prev_hash: e.prevHash,
+    hash: e.hash,
+  }));
+  const result = await db.execute(sql`
+    with inserted as (
+      insert into ${ledgerEvents} (seq, id, account_id, address, channel, scope, scope_key, action, source,
+        occurred_at, recorded_at, evidence, prev_hash, hash)
+      select seq, id, account_id, address, channel, scope, scope_key, action, source,
+        occurred_at, recorded_at, evidence, prev_hash, hash
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(seq bigint, id text, account_id text,
+        address text, channel text, scope jsonb, scope_key text, action text, source text,
+        occurred_at timestamptz, recorded_at timestamptz, evidence jsonb, prev_hash text, hash text)
+      order by seq
+      on conflict (seq) do nothing
+      returning 1
+    )
+    select count(*)::int as inserted from inserted`);
+  return rowsOf<{ inserted: number }>(result)[0]?.inserted ?? 0;
 }
 
 export async function readLedger(
