@@ -1,10 +1,6 @@
 import { parseArgs } from "node:util";
 import { HELP } from "./commands/help.ts";
-import { statusCommand } from "./commands/status.ts";
-import { syncCommand } from "./commands/sync.ts";
-import { loadConfig } from "./config.ts";
 import { ConfigError, EXIT } from "./errors.ts";
-import { createLogger } from "./log.ts";
 
 const COMMANDS = ["run", "once", "status"] as const;
 type Command = (typeof COMMANDS)[number];
@@ -48,15 +44,19 @@ export async function main(argv: string[]): Promise<number> {
   if (positionals.length > 1) return usageError(`unexpected argument '${positionals[1]}'`, command);
   if (values.json && command !== "status") return usageError("--json is an option of 'status' only", command);
 
+  // Loaded only now, so help and usage errors answer without loading drivers and the core.
+  const [{ loadConfig }, { createLogger }] = await Promise.all([import("./config.ts"), import("./log.ts")]);
   try {
     const config = loadConfig();
     const log = createLogger(config.logLevel);
     switch (command) {
       case "run":
       case "once":
-        return await syncCommand(command, config, log);
+        return await (await import("./commands/sync.ts")).syncCommand(command, config, log);
       case "status":
-        return await statusCommand(config, log, { json: values.json ?? false });
+        return await (await import("./commands/status.ts")).statusCommand(config, log, {
+          json: values.json ?? false,
+        });
     }
   } catch (e) {
     if (e instanceof ConfigError) {
