@@ -13,6 +13,11 @@ export interface ConfirmationInput {
   support?: string;
   /** The matched rule: its `replies` override the default text for the language. */
   rule?: Pick<KeywordRule, "replies">;
+  /**
+   * Opt-in only: the address is still blocked after it (an account-level or every-channel
+   * opt-out the keyword did not lift). The reply says so; a rule's own reply does not apply.
+   */
+  stillOptedOut?: boolean;
 }
 
 // Control characters would end up in an SMS body; brand and support are account-supplied.
@@ -30,7 +35,8 @@ function ruleReply(rule: ConfirmationInput["rule"], language: string): string | 
 /**
  * The one confirmation text sent for a keyword, in the keyword's language. Opt-out: the brand,
  * that no more messages will be sent, and how to resubscribe. Opt-in: resubscribed. Help: the
- * brand, the support contact and how to opt out. A rule's own reply for the language wins.
+ * brand, the support contact and how to opt out. A rule's own reply for the language wins, except
+ * for an opt-in that left the address opted out (`stillOptedOut`), which always says so.
  */
 export function confirmationText(input: ConfirmationInput): string {
   const language = input.language ?? "en";
@@ -42,6 +48,8 @@ export function confirmationText(input: ConfirmationInput): string {
     start: pack.optIn[0] ?? "START",
     help: pack.help[0] ?? "HELP",
   };
+  if (input.action === "opt_in" && input.stillOptedOut)
+    return fill(pack.confirmations.optInStillOptedOut, vars);
   const custom = ruleReply(input.rule, language);
   if (custom) return fill(custom, vars);
   switch (input.action) {

@@ -12,6 +12,7 @@ export {
 export { type ConfirmationInput, confirmationText } from "./confirmations.ts";
 export { KEYWORD_PACKS, type KeywordPack, keywordPack } from "./keyword-packs/index.ts";
 export {
+  CreateKeywordRuleInput,
   type DefaultKeywordRulesOptions,
   defaultKeywordRules,
   KeywordAction,
@@ -19,9 +20,17 @@ export {
   KeywordRule,
   type KeywordRuleInput,
   LanguageTag,
+  UpdateKeywordRuleInput,
 } from "./keyword-rule.ts";
+export {
+  DEFAULT_KEYWORD_SETTINGS,
+  KeywordSettings,
+  PackLanguage,
+  UpdateKeywordSettingsInput,
+} from "./keyword-settings.ts";
 export { normalizedTokens, normalizeText } from "./normalize-text.ts";
 export { type ParseInboundInput, parseInbound } from "./parse-inbound.ts";
+export { ProviderCredentialsInput, providerCredentialsProblem } from "./provider-credentials.ts";
 export { GENERIC_SIGNATURE_HEADER, GenericInboundBody, signGenericWebhook } from "./providers/generic.ts";
 export { buildProviderReply, escapeXml, type ProviderReply, type ReplyItem } from "./reply.ts";
 export {

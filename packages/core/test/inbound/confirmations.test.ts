@@ -21,6 +21,20 @@ describe("confirmationText", () => {
     },
   );
 
+  it.each(
+    KEYWORD_PACKS.map((p) => ({ language: p.language, help: p.help[0]!, optIn: p.confirmations.optIn })),
+  )(
+    "$language: an opt-in that leaves the address opted out says so, whatever the rule's reply",
+    ({ language, help, optIn }) => {
+      const rule = { replies: { [language]: "{brand}: welcome back" } };
+      const text = confirmationText({ action: "opt_in", language, brand, rule, stillOptedOut: true });
+      expect(text).toContain(brand);
+      expect(text).toContain(help);
+      expect(text).not.toContain("welcome back");
+      expect(text).not.toBe(optIn.replace("{brand}", brand));
+    },
+  );
+
   it("writes the English texts", () => {
     expect(confirmationText({ action: "opt_out", brand })).toBe(
       "Acme: You are unsubscribed and will receive no more messages from us. Reply START to resubscribe.",
@@ -33,6 +47,9 @@ describe("confirmationText", () => {
     );
     expect(confirmationText({ action: "help", language: "en", brand })).toBe(
       "Acme: Reply STOP to unsubscribe, START to resubscribe. Msg & data rates may apply.",
+    );
+    expect(confirmationText({ action: "opt_in", language: "en", brand, stillOptedOut: true })).toBe(
+      "Acme: You remain unsubscribed because an earlier opt-out still applies. Reply HELP for help.",
     );
   });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { defaultKeywordRules, KEYWORD_PACKS, KeywordRule } from "../../src/index.ts";
+import {
+  CreateKeywordRuleInput,
+  DEFAULT_KEYWORD_SETTINGS,
+  defaultKeywordRules,
+  KEYWORD_PACKS,
+  KeywordRule,
+  KeywordSettings,
+  UpdateKeywordSettingsInput,
+} from "../../src/index.ts";
 
 describe("KeywordRule", () => {
   it("fills defaults: account level, all senders, every channel, enabled, English", () => {
@@ -85,5 +93,34 @@ describe("defaultKeywordRules", () => {
         byAction.set(key, rule.action);
       }
     }
+  });
+});
+
+describe("CreateKeywordRuleInput", () => {
+  it("takes a rule without id, leaves level unset so the account's default applies", () => {
+    const input = CreateKeywordRuleInput.parse({ keywords: ["PAUSE"], action: "opt_out" });
+    expect(input).not.toHaveProperty("id");
+    expect(input.level).toBeUndefined();
+    expect(input).toMatchObject({ senders: "all", channel: "*", enabled: true, language: "en" });
+  });
+
+  it.each([
+    { name: "an id", body: { id: "mine", keywords: ["X"], action: "opt_out" } },
+    { name: "an unknown field", body: { keywords: ["X"], action: "opt_out", priority: 1 } },
+    { name: "no keyword and no phrase", body: { keywords: [], action: "help" } },
+  ])("refuses $name", ({ body }) => {
+    expect(CreateKeywordRuleInput.safeParse(body).success).toBe(false);
+  });
+});
+
+describe("KeywordSettings", () => {
+  it("accepts pack languages in order of preference, refuses unknown or repeated ones", () => {
+    expect(UpdateKeywordSettingsInput.parse({ languages: ["fr", "en"] })).toEqual({
+      languages: ["fr", "en"],
+    });
+    expect(UpdateKeywordSettingsInput.safeParse({ languages: ["nl"] }).success).toBe(false);
+    expect(UpdateKeywordSettingsInput.safeParse({ languages: ["en", "en"] }).success).toBe(false);
+    expect(UpdateKeywordSettingsInput.safeParse({ languages: [] }).success).toBe(false);
+    expect(KeywordSettings.parse(DEFAULT_KEYWORD_SETTINGS)).toEqual(DEFAULT_KEYWORD_SETTINGS);
   });
 });

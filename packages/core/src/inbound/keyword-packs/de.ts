@@ -33,6 +33,8 @@ export const de: KeywordPack = {
       "{brand}: Sie sind abgemeldet und erhalten keine Nachrichten mehr. Antworten Sie {start}, um sich wieder anzumelden.",
     optIn:
       "{brand}: Sie sind wieder angemeldet und erhalten wieder Nachrichten. Antworten Sie {stop}, um sich abzumelden.",
+    optInStillOptedOut:
+      "{brand}: Sie bleiben abgemeldet, weil eine frühere Abmeldung weiterhin gilt. Antworten Sie {help}, um Hilfe zu erhalten.",
     help: "{brand}: Hilfe erhalten Sie unter {support}. Antworten Sie {stop}, um sich abzumelden.",
     helpWithoutSupport:
       "{brand}: Antworten Sie {stop}, um sich abzumelden, oder {start}, um sich wieder anzumelden.",

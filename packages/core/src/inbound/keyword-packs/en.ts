@@ -77,6 +77,8 @@ export const en: KeywordPack = {
     optOut:
       "{brand}: You are unsubscribed and will receive no more messages from us. Reply {start} to resubscribe.",
     optIn: "{brand}: You are resubscribed and will receive messages again. Reply {stop} to unsubscribe.",
+    optInStillOptedOut:
+      "{brand}: You remain unsubscribed because an earlier opt-out still applies. Reply {help} for help.",
     help: "{brand}: For help, contact {support}. Reply {stop} to unsubscribe. Msg & data rates may apply.",
     helpWithoutSupport:
       "{brand}: Reply {stop} to unsubscribe, {start} to resubscribe. Msg & data rates may apply.",

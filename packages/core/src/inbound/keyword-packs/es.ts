@@ -50,6 +50,8 @@ export const es: KeywordPack = {
       "{brand}: Te has dado de baja y no recibirás más mensajes. Responde {start} para volver a suscribirte.",
     optIn:
       "{brand}: Te has vuelto a suscribir y recibirás mensajes de nuevo. Responde {stop} para darte de baja.",
+    optInStillOptedOut:
+      "{brand}: Sigues dado de baja porque una baja anterior sigue vigente. Responde {help} para obtener ayuda.",
     help: "{brand}: Para ayuda, contacta con {support}. Responde {stop} para darte de baja.",
     helpWithoutSupport: "{brand}: Responde {stop} para darte de baja o {start} para volver a suscribirte.",
   },

@@ -45,6 +45,8 @@ export const fr: KeywordPack = {
       "{brand} : Vous êtes désabonné(e) et ne recevrez plus de messages. Répondez {start} pour vous réabonner.",
     optIn:
       "{brand} : Vous êtes réabonné(e) et recevrez à nouveau nos messages. Répondez {stop} pour vous désabonner.",
+    optInStillOptedOut:
+      "{brand} : Vous restez désabonné(e) car une désinscription antérieure s'applique toujours. Répondez {help} pour obtenir de l'aide.",
     help: "{brand} : Pour toute aide, contactez {support}. Répondez {stop} pour vous désabonner.",
     helpWithoutSupport: "{brand} : Répondez {stop} pour vous désabonner ou {start} pour vous réabonner.",
   },

@@ -34,6 +34,8 @@ export const it: KeywordPack = {
       "{brand}: Ti sei disiscritto e non riceverai più messaggi. Rispondi {start} per iscriverti di nuovo.",
     optIn:
       "{brand}: Ti sei iscritto di nuovo e riceverai di nuovo i messaggi. Rispondi {stop} per disiscriverti.",
+    optInStillOptedOut:
+      "{brand}: Resti disiscritto perché una disiscrizione precedente è ancora valida. Rispondi {help} per assistenza.",
     help: "{brand}: Per assistenza contatta {support}. Rispondi {stop} per disiscriverti.",
     helpWithoutSupport: "{brand}: Rispondi {stop} per disiscriverti o {start} per iscriverti di nuovo.",
   },

@@ -33,6 +33,8 @@ export const pt: KeywordPack = {
     optOut:
       "{brand}: Você foi descadastrado(a) e não receberá mais mensagens. Responda {start} para voltar a receber.",
     optIn: "{brand}: Você voltou a se cadastrar e receberá mensagens novamente. Responda {stop} para sair.",
+    optInStillOptedOut:
+      "{brand}: Você continua descadastrado(a) porque um cancelamento anterior ainda vale. Responda {help} para obter ajuda.",
     help: "{brand}: Para ajuda, fale com {support}. Responda {stop} para sair.",
     helpWithoutSupport: "{brand}: Responda {stop} para sair ou {start} para voltar a receber mensagens.",
   },

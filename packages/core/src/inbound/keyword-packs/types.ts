@@ -32,6 +32,11 @@ export interface KeywordPack {
   confirmations: {
     optOut: string;
     optIn: string;
+    /**
+     * Opt-in that leaves the end user blocked all the same (an account-level or every-channel
+     * opt-out still applies): says so instead of claiming a resubscription. Brand and {help}.
+     */
+    optInStillOptedOut: string;
     help: string;
     /** Help when the account has no support contact configured. */
     helpWithoutSupport: string;
