@@ -389,8 +389,12 @@ describe("rate limit per client", () => {
     const links = await Promise.all(
       Array.from({ length: 10 }, () => mintLink(account, { address: nextPhone() })),
     );
-    for (let round = 0; round < 10; round++) {
-      for (const { code } of links) expect((await visit(code, { ip, method: "HEAD" })).status).toBe(200);
+    // 50 requests, more than twice the burst of misses, all admitted.
+    for (let round = 0; round < 5; round++) {
+      const statuses = await Promise.all(
+        links.map(({ code }) => visit(code, { ip, method: "HEAD" }).then((r) => r.status)),
+      );
+      expect(statuses).toEqual(links.map(() => 200));
     }
   });
 });
