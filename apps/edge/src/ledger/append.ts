@@ -79,18 +79,30 @@ export const MAX_APPEND_ATTEMPTS = 20;
 // A bound parameter may hold up to 2 MB in D1; stay well below with JSON chunks of ~512 KB.
 const MAX_JSON_PARAM = 512 * 1024;
 
+export interface AppendOptions {
+  /**
+   * More statements for the same batch, built from this attempt's outcomes (called again on every
+   * retry), so a caller's own rows commit with the ledger events or not at all. They are written
+   * even when every change is a no-op. A UNIQUE violation among them counts as a lost race: the
+   * append re-reads and retries, so they must not violate one that a re-read cannot resolve.
+   */
+  alsoWrite?: (d1: D1Database, outcomes: readonly ChangeOutcome[]) => D1PreparedStatement[];
+}
+
 export async function appendChanges(
   deps: AppendDeps,
   changes: readonly ChangeRequest[],
+  options: AppendOptions = {},
 ): Promise<ChangeOutcome[]> {
   if (changes.length === 0) return [];
   const now = deps.now ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
     const snapshot = await readSnapshot(deps.db.$client, changes);
     const plan = await planAppend(deps.db.$client, snapshot, changes, now().toISOString());
-    if (plan.statements.length === 0) return plan.outcomes;
+    const statements = [...plan.statements, ...(options.alsoWrite?.(deps.db.$client, plan.outcomes) ?? [])];
+    if (statements.length === 0) return plan.outcomes;
     try {
-      await deps.db.$client.batch(plan.statements);
+      await deps.db.$client.batch(statements);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       if (attempt >= MAX_APPEND_ATTEMPTS) {
