@@ -140,7 +140,10 @@ export class EdgeClient {
         { cause: e },
       );
     }
-    return new SyncError("edge_network", `cannot reach the edge at ${this.baseUrl}`, true, {}, { cause: e });
+    // fetch says only "fetch failed"; the socket error under it says why.
+    const root = (e as { cause?: { code?: string; message?: string } })?.cause;
+    const why = root?.code ?? root?.message ?? (e as Error)?.message ?? String(e);
+    return new SyncError("edge_network", `cannot reach the edge at ${this.baseUrl} (${why})`, true);
   }
 }
 
