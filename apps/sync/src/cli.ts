@@ -12,17 +12,17 @@ function usageError(message: string, command?: Command): number {
   return EXIT.usage;
 }
 
+const parse = (args: string[]) =>
+  parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
+  });
+
 export async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
-  const parse = (args: string[]) =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
-    });
-  const first = argv[0];
-  const command = COMMANDS.find((c) => c === first);
+  const command = COMMANDS.find((c) => c === argv[0]);
   try {
     parsed = parse(argv);
   } catch (e) {

@@ -39,7 +39,8 @@ export function describeError(error: unknown): { type: string; message: string; 
       ? `${error.message} (${cause.message})`
       : error.message;
   const details = (error as { details?: unknown }).details;
-  return { type: error.name, message, ...(details ? { details } : {}) };
+  const hasDetails = typeof details === "object" && details !== null && Object.keys(details).length > 0;
+  return { type: error.name, message, ...(hasDetails ? { details } : {}) };
 }
 
 /** Log fields for an error. Not under pino's `err` key, whose serializer would undo describeError. */
