@@ -25,7 +25,11 @@ let env: Record<string, string>;
 const accounts: CreateAccountResult[] = [];
 
 beforeAll(async () => {
-  [edge, db] = await Promise.all([new RealEdge().start(), createTestTarget()]);
+  // Assigned one by one, so afterAll cleans up whichever started even if the other failed.
+  const starting = new RealEdge();
+  edge = starting;
+  db = await createTestTarget();
+  await starting.start();
   env = { EDGE_URL: edge.url, SYNC_TOKEN: edge.syncToken, ...db.env };
   for (const name of ["Acme", "Globex"]) {
     accounts.push(await edge.request<CreateAccountResult>("POST", "/v1/accounts", edge.adminToken, { name }));
