@@ -100,6 +100,42 @@ const routes: RouteCase[] = [
   },
   { name: "GET /v1/changes", kind: "sync", method: "GET", path: "/v1/changes" },
   {
+    name: "POST /v1/senders",
+    kind: "account",
+    method: "POST",
+    path: "/v1/senders",
+    body: { sender: "INTRUDER" },
+  },
+  { name: "GET /v1/senders", kind: "account", method: "GET", path: "/v1/senders" },
+  {
+    name: "POST /v1/triggers",
+    kind: "account",
+    method: "POST",
+    path: "/v1/triggers",
+    body: { name: "intruder", on: { type: "complained" }, enabled: false },
+  },
+  { name: "GET /v1/triggers", kind: "account", method: "GET", path: "/v1/triggers" },
+  { name: "GET /v1/triggers/{id}", kind: "account", method: "GET", path: "/v1/triggers/trg_owners_rule" },
+  { name: "DELETE /v1/triggers/{id}", kind: "account", method: "DELETE", path: "/v1/triggers/trg_owners_rule" },
+  {
+    name: "POST /v1/events",
+    kind: "account",
+    method: "POST",
+    path: "/v1/events",
+    body: {
+      events: [
+        {
+          type: "sent",
+          messageId: "owners-message",
+          address: ownersAddress,
+          sender: "ACME",
+          channel: "sms",
+          occurredAt: "2026-01-01T00:00:00Z",
+        },
+      ],
+    },
+  },
+  {
     name: "POST /v1/sync/apply",
     kind: "sync",
     method: "POST",
@@ -139,6 +175,15 @@ beforeAll(async () => {
   await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE account_id = ?")
     .bind(new Date().toISOString(), revoked.id)
     .run();
+  // The owner's trigger rule and message, for the routes that name one.
+  await env.DB.prepare(
+    `INSERT INTO trigger_rules (id, account_id, name, trigger_on, channel, scope_key, enabled, created_at)
+    VALUES ('trg_owners_rule', ?, 'owner''s rule', '{"type":"bounced"}', '*', 'account', 1, ?)`,
+  )
+    .bind(owner.id, new Date().toISOString())
+    .run();
+  const ownersEvents = routes.find((r) => r.path === "/v1/events")!;
+  await expectStatus(await send(ownersEvents, `Bearer ${owner.apiKey}`), 200);
 });
 
 /** Credentials that must never open `kind`'s routes. */

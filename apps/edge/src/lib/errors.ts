@@ -11,6 +11,7 @@ export const ErrorCode = z.enum([
   "forbidden",
   "not_found",
   "conflict",
+  "unknown_sender",
   "payload_too_large",
   "unsupported_media_type",
   "invalid_signature",

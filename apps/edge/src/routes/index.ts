@@ -2,10 +2,13 @@ import { accountRoutes } from "./accounts/index.ts";
 import { blocklistRoutes } from "./blocklist/index.ts";
 import { changesRoutes } from "./changes/index.ts";
 import { checkRoutes } from "./check/index.ts";
+import { eventRoutes } from "./events/index.ts";
 import { evidenceRoutes } from "./evidence/index.ts";
 import { healthRoutes } from "./health/index.ts";
 import { linkRoutes } from "./links/index.ts";
+import { senderRoutes } from "./senders/index.ts";
 import { syncRoutes } from "./sync/index.ts";
+import { triggerRoutes } from "./triggers/index.ts";
 import { unsubscribeRoutes } from "./unsubscribe/index.ts";
 
 /** Every resource's router, mounted at the root (their paths are absolute). */
@@ -19,4 +22,7 @@ export const routers = [
   evidenceRoutes,
   linkRoutes,
   unsubscribeRoutes,
+  senderRoutes,
+  triggerRoutes,
+  eventRoutes,
 ] as const;

@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 import { accounts } from "./accounts.ts";
 
 /**
- * `not_opened` deadlines waiting for the Cron Trigger (docs/adr/0005). A row is `pending` until
+ * `not_opened` deadlines waiting for the Cron Trigger (docs/adr/0006). A row is `pending` until
  * due, `claimed` by one cron run while it is being settled (until `claimed_until`, after which
  * another run may take it over), then settled for good: `fired`, `cancelled` (an open or click
  * before the deadline) or `skipped` (the rule was deleted or disabled meanwhile).

@@ -41,6 +41,8 @@ import {
   recordLinkUndo,
   resolveLink,
 } from "../../links/store.ts";
+import { linkClickEvent } from "../../triggers/internal-events.ts";
+import { recordInternalEvent } from "../../triggers/record-events.ts";
 import { PAGE_CSS, type PageView, renderPage } from "./page.ts";
 
 type Ctx = Context<AppEnv>;
@@ -352,6 +354,12 @@ export const unsubscribeRoutes = unsubscribeRouter
           undoneAt: null,
         });
       }
+      // A confirmed click is a message event too: it fires the account's link_click trigger rules.
+      await recordInternalEvent(
+        { db: c.var.db, kv: c.env.KV, now: () => now },
+        link.accountId,
+        linkClickEvent(link, now),
+      );
       log.info("link_opt_out", {
         requestId: c.var.requestId,
         accountId: link.accountId,

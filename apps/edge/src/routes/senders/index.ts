@@ -1,0 +1,104 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Instant, Sender } from "@optout/core";
+import { and, asc, count, eq } from "drizzle-orm";
+import { senders } from "../../db/schema/index.ts";
+import { requireAccount } from "../../lib/auth.ts";
+import { createRouter } from "../../lib/create-app.ts";
+import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
+import { jsonBody } from "../../lib/json-body.ts";
+import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
+
+/** Senders are few per account (numbers, short codes, IDs, email addresses); one page holds them all. */
+export const MAX_SENDERS_PER_ACCOUNT = 1000;
+
+const tags = ["triggers"];
+
+const RegisterSenderInput = z.strictObject({ sender: Sender }).openapi("RegisterSenderInput");
+const SenderResponse = z.object({ sender: z.string(), createdAt: Instant }).openapi("Sender");
+
+const registerSender = createRoute({
+  method: "post",
+  path: "/v1/senders",
+  tags,
+  summary: "Register a sender",
+  description:
+    "Registers one of the account's senders exactly as its events and checks spell it (`+14155550100`, " +
+    "`ACME`, `news@acme.example`). Sender-scoped trigger rules may only name registered senders. " +
+    "Registering a sender again changes nothing (200).",
+  security: security.account,
+  middleware: [requireAccount, jsonBody] as const,
+  request: { body: jsonBodyOf(RegisterSenderInput) },
+  responses: {
+    201: jsonContent(SenderResponse, "Registered"),
+    200: jsonContent(SenderResponse, "Already registered"),
+    ...commonErrors,
+    ...authErrors,
+    409: jsonContent(
+      ErrorEnvelope,
+      `The account already has ${MAX_SENDERS_PER_ACCOUNT} senders (\`conflict\`)`,
+    ),
+    ...bodyErrors,
+  },
+});
+
+const listSenders = createRoute({
+  method: "get",
+  path: "/v1/senders",
+  tags,
+  summary: "List registered senders",
+  security: security.account,
+  middleware: [requireAccount] as const,
+  responses: {
+    200: jsonContent(
+      z.object({ items: z.array(SenderResponse) }).openapi("SenderList"),
+      "All of them, by sender",
+    ),
+    ...commonErrors,
+    ...authErrors,
+  },
+});
+
+export const senderRoutes = createRouter()
+  .openapi(registerSender, async (c) => {
+    const { sender } = c.req.valid("json");
+    const { accountId } = c.var.principal;
+    const db = c.var.db;
+    const find = async () =>
+      (
+        await db
+          .select({ sender: senders.sender, createdAt: senders.createdAt })
+          .from(senders)
+          .where(and(eq(senders.accountId, accountId), eq(senders.sender, sender)))
+          .limit(1)
+      )[0];
+    const existing = await find();
+    if (existing) return c.json(existing, 200);
+    const [registered] = await db
+      .select({ n: count() })
+      .from(senders)
+      .where(eq(senders.accountId, accountId));
+    if ((registered?.n ?? 0) >= MAX_SENDERS_PER_ACCOUNT) {
+      throw new ApiError(
+        409,
+        "conflict",
+        `an account may register at most ${MAX_SENDERS_PER_ACCOUNT} senders`,
+      );
+    }
+    const [row] = await db
+      .insert(senders)
+      .values({ accountId, sender, createdAt: new Date().toISOString() })
+      .onConflictDoNothing()
+      .returning({ sender: senders.sender, createdAt: senders.createdAt });
+    // A concurrent registration of the same sender won: it exists either way.
+    if (!row) return c.json((await find())!, 200);
+    return c.json(row, 201);
+  })
+  .openapi(listSenders, async (c) => {
+    const items = await c.var.db
+      .select({ sender: senders.sender, createdAt: senders.createdAt })
+      .from(senders)
+      .where(eq(senders.accountId, c.var.principal.accountId))
+      .orderBy(asc(senders.sender))
+      .limit(MAX_SENDERS_PER_ACCOUNT);
+    return c.json({ items }, 200);
+  });

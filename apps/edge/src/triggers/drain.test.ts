@@ -1,0 +1,171 @@
+/**
+ * The cron at volume: 10,000 pending deadlines drained in bounded batches over several runs, with
+ * overlapping runs, and none fired twice. Plus the query plans that keep a million pending
+ * deadlines off every request path.
+ */
+
+import { env } from "cloudflare:workers";
+import { verifyChain } from "@optout/core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createAccount, type TestAccount } from "../../test/helpers.ts";
+import { at, createRule, runCron, SECOND, T0 } from "../../test/triggers.ts";
+import { createDb } from "../db/client.ts";
+import { eventFromRow } from "../db/rows.ts";
+import type { LedgerEventRow } from "../db/schema/index.ts";
+import { CRON_LIMITS, type CronReport, runTriggerCron } from "./cron.ts";
+
+const COUNT = 10_000;
+
+describe("draining 10,000 due deadlines", () => {
+  let account: TestAccount;
+  let ruleId: string;
+
+  beforeAll(async () => {
+    account = await createAccount();
+    ruleId = (await createRule(account, { name: "ghosted", on: { type: "not_opened", withinSeconds: 60 } }))
+      .id;
+    // Seeded in SQL, one statement per table: 10,000 messages sent at T0 + i ms, each with its
+    // sent event and its pending deadline 60 s later (what POST /v1/events would have written).
+    const seq = `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${COUNT - 1})`;
+    const sentAt = `strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0 + i / 1000.0, 'unixepoch')`;
+    const dueAt = `strftime('%Y-%m-%dT%H:%M:%fZ', ?2 / 1000.0 + 60 + i / 1000.0, 'unixepoch')`;
+    const addr = `'+1415555' || printf('%04d', i)`;
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO messages (message_id, account_id, address, sender, channel, campaign, created_at)
+        ${seq} SELECT 'bulk-' || i, ?1, ${addr}, 'ACME', 'sms', NULL, ${sentAt} FROM n`,
+      ).bind(account.id, T0),
+      env.DB.prepare(
+        `INSERT INTO message_events (account_id, message_id, type, occurred_at, recorded_at, origin)
+        ${seq} SELECT ?1, 'bulk-' || i, 'sent', ${sentAt}, ${sentAt}, 'api' FROM n`,
+      ).bind(account.id, T0),
+      env.DB.prepare(
+        `INSERT INTO trigger_deadlines (account_id, rule_id, message_id, due_at, status, created_at)
+        ${seq} SELECT ?1, ?3, 'bulk-' || i, ${dueAt}, 'pending', ${sentAt} FROM n`,
+      ).bind(account.id, T0, ruleId),
+    ]);
+    // A few opened in time: those must be cancelled, not fired.
+    await env.DB.prepare(
+      `INSERT INTO message_events (account_id, message_id, type, occurred_at, recorded_at, origin)
+      SELECT ?1, 'bulk-' || value, 'opened', ?2, ?2, 'api' FROM json_each(?3)`,
+    )
+      .bind(account.id, at(30 * SECOND), JSON.stringify([0, 1, 2, 4999, 9999]))
+      .run();
+  });
+
+  it("settles every deadline once, in bounded batches, even with runs overlapping", async () => {
+    const { n: pending } = (await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM trigger_deadlines WHERE status = 'pending' AND message_id LIKE 'bulk-%'",
+    ).first<{ n: number }>())!;
+    expect(pending).toBe(COUNT);
+
+    const deps = { db: createDb(env.DB), kv: env.KV };
+    const perRun = CRON_LIMITS.batchSize * CRON_LIMITS.maxBatches;
+    // Nothing is due yet a minute before the first deadline.
+    expect((await runTriggerCron(deps, new Date(T0))).claimed).toBe(0);
+
+    const reports: CronReport[] = [];
+    const now = new Date(T0 + 120 * SECOND);
+    for (let round = 0; round < 20; round++) {
+      // Two runs at once (a slow run overlapping the next minute's).
+      const pair = await Promise.all([runTriggerCron(deps, now), runTriggerCron(deps, now)]);
+      reports.push(...pair);
+      if (pair.every((r) => r.claimed === 0)) break;
+    }
+    for (const r of reports) {
+      expect(r.claimed).toBeLessThanOrEqual(perRun);
+      expect(r.batches).toBeLessThanOrEqual(CRON_LIMITS.maxBatches);
+    }
+    // Several runs were needed, and together they claimed each deadline exactly once.
+    expect(reports.filter((r) => r.claimed > 0).length).toBeGreaterThanOrEqual(Math.ceil(COUNT / perRun));
+    expect(reports.reduce((s, r) => s + r.claimed, 0)).toBe(COUNT);
+    expect(reports.reduce((s, r) => s + r.fired, 0)).toBe(COUNT - 5);
+    expect(reports.reduce((s, r) => s + r.cancelled, 0)).toBe(5);
+
+    const [statuses, firings, ledger] = await env.DB.batch([
+      env.DB.prepare(
+        "SELECT status, COUNT(*) AS n FROM trigger_deadlines WHERE message_id LIKE 'bulk-%' GROUP BY status ORDER BY status",
+      ),
+      env.DB.prepare(
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT message_id) AS messages, SUM(appended) AS appended FROM trigger_firings WHERE rule_id = ?",
+      ).bind(ruleId),
+      env.DB.prepare(
+        `SELECT seq, id, account_id AS accountId, address, channel, scope_key AS scopeKey, action, source,
+          occurred_at AS occurredAt, recorded_at AS recordedAt, evidence, prev_hash AS prevHash, hash
+        FROM ledger_events WHERE account_id = ? ORDER BY seq`,
+      ).bind(account.id),
+    ]);
+    expect(statuses!.results).toEqual([
+      { status: "cancelled", n: 5 },
+      { status: "fired", n: COUNT - 5 },
+    ]);
+    expect(firings!.results[0]).toEqual({ n: COUNT - 5, messages: COUNT - 5, appended: COUNT - 5 });
+
+    // One opt_out per message and per address, none twice, and the account's chain verifies.
+    const events = (ledger!.results as LedgerEventRow[]).map(eventFromRow);
+    expect(events).toHaveLength(COUNT - 5);
+    expect(new Set(events.map((e) => (e.evidence as { messageId: string }).messageId)).size).toBe(COUNT - 5);
+    const { n: addresses } = (await env.DB.prepare(
+      "SELECT COUNT(DISTINCT address) AS n FROM ledger_events WHERE account_id = ?",
+    )
+      .bind(account.id)
+      .first<{ n: number }>())!;
+    expect(addresses).toBe(COUNT - 5);
+    expect(
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM blocklist_entries WHERE account_id = ? AND active = 1")
+        .bind(account.id)
+        .first<{ n: number }>())!.n,
+    ).toBe(COUNT - 5);
+    const chain = await verifyChain(events);
+    expect(chain).toMatchObject({ ok: true, count: COUNT - 5 });
+
+    // Another cron run finds nothing left to do.
+    await runCron(T0 + 180 * SECOND);
+    expect((await runTriggerCron(deps, new Date(T0 + 240 * SECOND))).claimed).toBe(0);
+  }, 60_000);
+});
+
+describe("pending deadlines stay off request paths", () => {
+  const plan = async (sql: string, ...params: unknown[]) => {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    return results.map((r) => r.detail).join("\n");
+  };
+
+  it("the cron's claim walks the partial index on pending due time", async () => {
+    const detail = await plan(
+      `SELECT id FROM trigger_deadlines WHERE status = 'pending' AND due_at <= ?1 ORDER BY due_at LIMIT ?2`,
+      at(0),
+      250,
+    );
+    expect(detail).toContain("trigger_deadlines_pending_due_idx");
+    expect(detail).not.toMatch(/SCAN trigger_deadlines(?! USING)/);
+    expect(detail).not.toContain("TEMP B-TREE");
+  });
+
+  it("scheduling a deadline from POST /v1/events is a unique-index lookup, not a scan", async () => {
+    const detail = await plan(
+      `SELECT id FROM trigger_deadlines WHERE rule_id = ?1 AND message_id = ?2`,
+      "trg_x",
+      "msg_x",
+    );
+    expect(detail).toContain("trigger_deadlines_rule_message_uq");
+  });
+
+  it("event and message lookups of POST /v1/events use their indexes", async () => {
+    expect(
+      await plan(
+        `SELECT message_id FROM message_events WHERE account_id = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
+        "acc",
+        "[]",
+      ),
+    ).toContain("message_events_account_message_type_uq");
+    expect(
+      await plan(
+        `SELECT account_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?1))`,
+        "[]",
+      ),
+    ).toMatch(/USING (INDEX sqlite_autoindex_messages_1|PRIMARY KEY)/);
+  });
+});

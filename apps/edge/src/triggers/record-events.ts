@@ -1,0 +1,316 @@
+/**
+ * Recording message events and firing the trigger rules they fire on arrival. Both doors use it:
+ * `POST /v1/events` (the account's events; strict) and `recordInternalEvent` (events the edge
+ * produces itself: a confirmed opt-out link click, a keyword reply from an SMS provider).
+ *
+ * A call reads once, decides everything in memory (core), then writes once: messages, events,
+ * new `not_opened` deadlines, and — when rules fire — the ledger events and firing rows, all in
+ * ONE D1 batch (the ledger append's, via `alsoWrite`). A failure writes nothing, so a retry of
+ * the same request starts from the same state.
+ *
+ * Outcome rules (docs/adr/0006):
+ *  - Idempotent by (account, messageId, type); a report with an earlier occurredAt replaces the
+ *    kept time (core `keepsEarlier`), so arrival order never matters.
+ *  - Rules fire on the first report of an event only, and each rule at most once per message.
+ *  - Deadlines count from the event's occurredAt; a re-report with an earlier time moves a
+ *    pending deadline earlier.
+ */
+import {
+  canonicalInstant,
+  deadlinesStartedBy,
+  keepsEarlier,
+  type MessageEventType,
+  type TriggerEvent,
+  triggersFiredBy,
+} from "@optout/core";
+import type { Db } from "../db/client.ts";
+import { appendChanges } from "../ledger/append.ts";
+import { ApiError } from "../lib/errors.ts";
+import { log } from "../lib/log.ts";
+import { type FiredTrigger, type Firing, firedTriggers, firingChange, firingStatements } from "./firing.ts";
+import { RULE_COLUMNS, ruleFromRow } from "./rules.ts";
+import { jsonChunks, jsonFields, rowsOf } from "./sql.ts";
+
+export interface EventDeps {
+  db: Db;
+  kv: KVNamespace;
+  /** The clock; tests move it. */
+  now?: () => Date;
+}
+
+/**
+ * `recorded`: the first report of (messageId, type). `duplicate`: reported before (in an earlier
+ * request or earlier in this one); nothing fires again. `ignored` (internal events only): the
+ * message id belongs to another account.
+ */
+export type EventStatus = "recorded" | "duplicate" | "ignored";
+
+export interface RecordEventsResult {
+  results: { messageId: string; type: MessageEventType; status: EventStatus }[];
+  fired: FiredTrigger[];
+  /** Deadlines started or moved earlier by this call. */
+  deadlinesScheduled: number;
+}
+
+interface StoredMessage {
+  messageId: string;
+  accountId: string;
+  address: string;
+  sender: string | null;
+  channel: TriggerEvent["channel"];
+  campaign: string | null;
+}
+
+interface StoredEvent {
+  messageId: string;
+  type: MessageEventType;
+  occurredAt: string;
+}
+
+const eventKey = (messageId: string, type: string) => JSON.stringify([messageId, type]);
+
+/**
+ * Records events of one account. `strict` (the public API) refuses the whole batch when one event
+ * names another account's message id (403) or contradicts what is known of its message (409/400);
+ * otherwise (internal events) such an event is ignored or takes the message's known identity.
+ */
+export async function recordEvents(
+  deps: EventDeps,
+  accountId: string,
+  events: readonly TriggerEvent[],
+  options: { strict: boolean },
+): Promise<RecordEventsResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const recordedAt = now.toISOString();
+  const d1 = deps.db.$client;
+  const messageIds = [...new Set(events.map((e) => e.messageId))];
+
+  // One read batch: one consistent view.
+  const [messageRows, eventRows, ruleRows] = await d1.batch<Record<string, unknown>>([
+    d1
+      .prepare(
+        `SELECT message_id AS messageId, account_id AS accountId, address, sender, channel, campaign
+        FROM messages WHERE message_id IN (SELECT value FROM json_each(?1))`,
+      )
+      .bind(JSON.stringify(messageIds)),
+    d1
+      .prepare(
+        `SELECT message_id AS messageId, type, occurred_at AS occurredAt FROM message_events
+        WHERE account_id = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(accountId, JSON.stringify(messageIds)),
+    d1
+      .prepare(
+        `SELECT ${RULE_COLUMNS} FROM trigger_rules r
+        WHERE r.account_id = ?1 AND r.deleted_at IS NULL AND r.enabled = 1 ORDER BY r.created_at, r.id`,
+      )
+      .bind(accountId),
+  ]);
+  const stored = new Map(rowsOf<StoredMessage>(messageRows).map((m) => [m.messageId, m]));
+  const storedEvents = new Map(rowsOf<StoredEvent>(eventRows).map((e) => [eventKey(e.messageId, e.type), e]));
+  const rules = rowsOf<Parameters<typeof ruleFromRow>[0]>(ruleRows).map(ruleFromRow);
+
+  // 1. Each event against what is known of its message (stored, or first seen in this batch).
+  const known = new Map<string, StoredMessage & { firstIndex: number | null }>();
+  for (const [id, m] of stored) known.set(id, { ...m, firstIndex: null });
+  const results: RecordEventsResult["results"] = [];
+  const accepted: TriggerEvent[] = [];
+  const seen = new Set<string>();
+  events.forEach((raw, i) => {
+    let event: TriggerEvent = { ...raw, occurredAt: canonicalInstant(raw.occurredAt) };
+    const message = known.get(event.messageId);
+    if (message && message.accountId !== accountId) {
+      if (options.strict) {
+        // Message ids are unique across accounts: the first account to report one owns it.
+        throw new ApiError(
+          403,
+          "forbidden",
+          `events.${i}.messageId: the message id belongs to another account`,
+        );
+      }
+      log.warn("internal_event_ignored", { accountId, reason: "message_of_another_account" });
+      results.push({ messageId: event.messageId, type: event.type, status: "ignored" });
+      return;
+    }
+    if (message) {
+      const mismatch = identityMismatch(message, event);
+      if (mismatch && options.strict) {
+        const where = message.firstIndex === null ? "was recorded" : `is events.${message.firstIndex}'s`;
+        throw message.firstIndex === null
+          ? new ApiError(
+              409,
+              "conflict",
+              `events.${i}.${mismatch}: differs from the message's, which ${where} with another ${mismatch}`,
+            )
+          : new ApiError(
+              400,
+              "invalid_input",
+              `events.${i}.${mismatch}: differs from events.${message.firstIndex}.${mismatch} of the same messageId`,
+            );
+      }
+      // The message's identity is what rules see; an event may only add a missing campaign.
+      event = {
+        ...event,
+        address: message.address,
+        sender: message.sender,
+        channel: message.channel,
+        campaign: message.campaign ?? event.campaign,
+      };
+      if (message.campaign === null && event.campaign !== null) message.campaign = event.campaign;
+    } else {
+      known.set(event.messageId, {
+        messageId: event.messageId,
+        accountId,
+        address: event.address,
+        sender: event.sender,
+        channel: event.channel,
+        campaign: event.campaign,
+        firstIndex: i,
+      });
+    }
+    accepted.push(event);
+    const key = eventKey(event.messageId, event.type);
+    const duplicate = storedEvents.has(key) || seen.has(key);
+    seen.add(key);
+    results.push({
+      messageId: event.messageId,
+      type: event.type,
+      status: duplicate ? "duplicate" : "recorded",
+    });
+  });
+
+  // 2. Fold reports per (message, type): the earliest kept (core keepsEarlier).
+  const earliest = new Map<string, TriggerEvent>();
+  for (const event of accepted) {
+    const key = eventKey(event.messageId, event.type);
+    if (keepsEarlier(event, earliest.get(key))) earliest.set(key, event);
+  }
+  const toWrite: TriggerEvent[] = [];
+  const firings: Firing[] = [];
+  const deadlines: { accountId: string; ruleId: string; messageId: string; dueAt: string }[] = [];
+  for (const [key, event] of earliest) {
+    const before = storedEvents.get(key);
+    if (before && !keepsEarlier(event, before)) continue; // a plain duplicate: nothing to write
+    toWrite.push(event);
+    // Rules fire on the first report only; a re-report with an earlier time moves deadlines only.
+    if (!before) {
+      for (const rule of triggersFiredBy(event, rules)) {
+        firings.push({
+          rule,
+          messageId: event.messageId,
+          address: known.get(event.messageId)!.address,
+          event,
+        });
+      }
+    }
+    for (const { rule, dueAt } of deadlinesStartedBy(event, rules)) {
+      deadlines.push({ accountId, ruleId: rule.id, messageId: event.messageId, dueAt });
+    }
+  }
+
+  const writes = (): D1PreparedStatement[] => [
+    ...upsertMessages(
+      d1,
+      [...known.values()].filter((m) => m.accountId === accountId),
+      recordedAt,
+    ),
+    ...upsertEvents(d1, accountId, toWrite, recordedAt),
+    ...upsertDeadlines(d1, deadlines, recordedAt),
+  ];
+
+  let fired: FiredTrigger[] = [];
+  if (firings.length > 0) {
+    const outcomes = await appendChanges(
+      { db: deps.db, kv: deps.kv, now: () => now },
+      firings.map(firingChange),
+      { alsoWrite: (db, planned) => [...writes(), ...firingStatements(db, firings, planned, recordedAt)] },
+    );
+    fired = firedTriggers(firings, outcomes);
+  } else if (toWrite.length > 0) {
+    await d1.batch(writes());
+  }
+  if (fired.length > 0 || deadlines.length > 0) {
+    log.info("trigger_events", {
+      accountId,
+      events: events.length,
+      fired: fired.length,
+      deadlines: deadlines.length,
+    });
+  }
+  return { results, fired, deadlinesScheduled: deadlines.length };
+}
+
+/**
+ * An event the edge produced itself (a confirmed opt-out link click; a keyword reply from an SMS
+ * provider): recorded like a posted one, and fires `link_click` / `keyword_reply` rules. Never
+ * throws for a conflict: a message id of another account is ignored, and a known message keeps
+ * its identity. Storage errors propagate (the caller's request should fail and be retried).
+ */
+export async function recordInternalEvent(
+  deps: EventDeps,
+  accountId: string,
+  event: TriggerEvent,
+): Promise<RecordEventsResult> {
+  return recordEvents(deps, accountId, [event], { strict: false });
+}
+
+function identityMismatch(message: StoredMessage, event: TriggerEvent): string | null {
+  if (message.address !== event.address) return "address";
+  if (message.sender !== event.sender) return "sender";
+  if (message.channel !== event.channel) return "channel";
+  if (message.campaign !== null && event.campaign !== null && message.campaign !== event.campaign)
+    return "campaign";
+  return null;
+}
+
+// ---------- statements ----------
+
+function upsertMessages(d1: D1Database, rows: readonly StoredMessage[], createdAt: string) {
+  // `WHERE true` resolves SQLite's parsing ambiguity between a SELECT's join and ON CONFLICT. A
+  // campaign is only ever filled in, never changed; another account's row is never touched.
+  const sql = `INSERT INTO messages (message_id, account_id, address, sender, channel, campaign, created_at)
+    SELECT ${jsonFields("messageId", "accountId", "address", "sender", "channel", "campaign")}, ?2
+    FROM json_each(?1) WHERE true
+    ON CONFLICT (message_id) DO UPDATE SET campaign = excluded.campaign
+    WHERE messages.campaign IS NULL AND excluded.campaign IS NOT NULL AND messages.account_id = excluded.account_id`;
+  return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json, createdAt));
+}
+
+function upsertEvents(
+  d1: D1Database,
+  accountId: string,
+  events: readonly TriggerEvent[],
+  recordedAt: string,
+) {
+  const rows = events.map((e) => ({
+    messageId: e.messageId,
+    type: e.type,
+    occurredAt: e.occurredAt,
+    origin: e.origin,
+    keyword: e.keyword ?? null,
+  }));
+  // Only for messages this account owns: two accounts racing to claim a new message id cannot
+  // both record events for it. The earlier occurredAt of two reports is kept.
+  const sql = `INSERT INTO message_events (account_id, message_id, type, occurred_at, recorded_at, origin, keyword)
+    SELECT ?2, ${jsonFields("messageId", "type", "occurredAt")}, ?3, ${jsonFields("origin", "keyword")}
+    FROM json_each(?1)
+    WHERE EXISTS (SELECT 1 FROM messages m
+      WHERE m.message_id = json_extract(value, '$.messageId') AND m.account_id = ?2)
+    ON CONFLICT (account_id, message_id, type) DO UPDATE SET occurred_at = excluded.occurred_at
+    WHERE excluded.occurred_at < message_events.occurred_at`;
+  return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json, accountId, recordedAt));
+}
+
+function upsertDeadlines(
+  d1: D1Database,
+  rows: readonly { accountId: string; ruleId: string; messageId: string; dueAt: string }[],
+  createdAt: string,
+) {
+  // A settled deadline is final; a pending one only ever moves earlier.
+  const sql = `INSERT INTO trigger_deadlines (account_id, rule_id, message_id, due_at, status, created_at)
+    SELECT ${jsonFields("accountId", "ruleId", "messageId", "dueAt")}, 'pending', ?2
+    FROM json_each(?1) WHERE true
+    ON CONFLICT (rule_id, message_id) DO UPDATE SET due_at = excluded.due_at
+    WHERE trigger_deadlines.status = 'pending' AND excluded.due_at < trigger_deadlines.due_at`;
+  return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json, createdAt));
+}
