@@ -191,3 +191,29 @@ describe("GET and DELETE /v1/triggers", () => {
     expect(list.items.map((r: Rule) => r.name)).toEqual(["first"]);
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("describes the trigger, sender and event routes with the error envelope and API-key security", async () => {
+    const doc = await expectStatus(await call("/openapi.json"), 200);
+    for (const [path, method] of [
+      ["/v1/triggers", "post"],
+      ["/v1/triggers", "get"],
+      ["/v1/triggers/{id}", "get"],
+      ["/v1/triggers/{id}", "delete"],
+      ["/v1/senders", "post"],
+      ["/v1/senders", "get"],
+      ["/v1/events", "post"],
+    ] as const) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(op.security).toEqual([{ apiKey: [] }]);
+      expect(op.responses["400"].content["application/json"].schema).toEqual({
+        $ref: "#/components/schemas/Error",
+      });
+    }
+    expect(Object.keys(doc.paths["/v1/triggers"].post.responses)).toContain("422");
+    expect(Object.keys(doc.paths["/v1/events"].post.responses)).toEqual(
+      expect.arrayContaining(["403", "409"]),
+    );
+  });
+});
