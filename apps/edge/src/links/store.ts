@@ -128,20 +128,24 @@ export async function insertLinks(db: Db, rows: readonly NewLinkRow[]): Promise<
   if (statements.length > 0) await d1.batch(statements);
 }
 
-/** Records that this link's opt-out is the ledger event `seq` (and clears an earlier undo). */
-export async function recordLinkOptOut(
-  db: Db,
+/**
+ * Records that this link's opt-out is the ledger event `seq` (and clears an earlier undo). As a
+ * statement, so the opt-out can pass it to the ledger append's own batch (`alsoWrite`).
+ */
+export function linkOptOutStatement(
+  d1: D1Database,
   codeHash: string,
   optOut: { at: string; seq: number; scopeKey: string },
-): Promise<void> {
-  await db
-    .update(links)
-    .set({ optedOutAt: optOut.at, optOutSeq: optOut.seq, optOutScopeKey: optOut.scopeKey, undoneAt: null })
-    .where(eq(links.codeHash, codeHash));
+): D1PreparedStatement {
+  return d1
+    .prepare(
+      "UPDATE links SET opted_out_at = ?1, opt_out_seq = ?2, opt_out_scope_key = ?3, undone_at = NULL WHERE code_hash = ?4",
+    )
+    .bind(optOut.at, optOut.seq, optOut.scopeKey, codeHash);
 }
 
-export async function recordLinkUndo(db: Db, codeHash: string, at: string): Promise<void> {
-  await db.update(links).set({ undoneAt: at }).where(eq(links.codeHash, codeHash));
+export function linkUndoStatement(d1: D1Database, codeHash: string, at: string): D1PreparedStatement {
+  return d1.prepare("UPDATE links SET undone_at = ?1 WHERE code_hash = ?2").bind(at, codeHash);
 }
 
 export async function readLinkSettings(db: Db, accountId: string): Promise<LinkSettings> {

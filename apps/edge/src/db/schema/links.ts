@@ -5,7 +5,7 @@ import { accounts } from "./accounts.ts";
  * Minted opt-out links. The code itself is never stored: only its SHA-256 (core `hashLinkCode`),
  * so a copy of this table cannot opt anyone out. The blocklist entry and its ledger event are the
  * truth about the address; the opt-out columns here are the link's own bookkeeping (which event it
- * caused, for the 24-hour undo), written right after that event's batch commits.
+ * caused, for the 24-hour undo), written in the same D1 batch as that event.
  */
 export const links = sqliteTable("links", {
   /** Serves resolving `/u/{code}`: the only way a link is ever read. */

@@ -27,7 +27,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ledgerEvents } from "../../db/schema/index.ts";
 import { readActiveFromD1, readActiveFromKv } from "../../kv/active-entries.ts";
-import { appendChanges } from "../../ledger/append.ts";
+import { appendChanges, type ChangeRequest } from "../../ledger/append.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { classifyError } from "../../lib/errors.ts";
@@ -36,9 +36,9 @@ import { COST, unsubscribeLimiter } from "../../links/rate-limit.ts";
 import {
   cacheLink,
   type LinkView,
+  linkOptOutStatement,
+  linkUndoStatement,
   readLinkFromD1,
-  recordLinkOptOut,
-  recordLinkUndo,
   resolveLink,
 } from "../../links/store.ts";
 import { linkClickEvent } from "../../triggers/internal-events.ts";
@@ -307,7 +307,7 @@ export const unsubscribeRoutes = unsubscribeRouter
         ipHash: client.ipHash,
         ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
       };
-      const [outcome] = await appendChanges({ db: c.var.db, kv: c.env.KV, now: () => now }, [
+      const optOutChange: ChangeRequest[] = [
         {
           accountId: link.accountId,
           address: link.address,
@@ -319,11 +319,20 @@ export const unsubscribeRoutes = unsubscribeRouter
           evidence,
           skipIfUnchanged: true,
         },
-      ]);
+      ];
+      const [outcome] = await appendChanges({ db: c.var.db, kv: c.env.KV, now: () => now }, optOutChange, {
+        // The link's bookkeeping commits in the same batch as the event it records.
+        alsoWrite: (d1, outcomes) => {
+          const appended = outcomes[0];
+          if (appended?.status !== "appended") return [];
+          const { seq, occurredAt: at } = appended.event;
+          return [linkOptOutStatement(d1, link.codeHash, { at, seq, scopeKey: scopeKey(scope) })];
+        },
+      });
 
       // Which ledger event is this link's opt-out: the one just appended, or — when the entry was
-      // already active — the one in force, if this link made it (a repeated POST, or an earlier
-      // POST whose bookkeeping write below did not happen).
+      // already active — the one in force, if this link made it (a repeated POST, or a concurrent
+      // one that committed after this request read the link).
       let mine: { seq: number; at: string } | null = null;
       if (outcome?.status === "appended") {
         mine = { seq: outcome.event.seq, at: outcome.event.occurredAt };
@@ -341,11 +350,13 @@ export const unsubscribeRoutes = unsubscribeRouter
         }
       }
       if (mine && (mine.seq !== link.optOutSeq || link.undoneAt !== null)) {
-        await recordLinkOptOut(c.var.db, link.codeHash, {
-          at: mine.at,
-          seq: mine.seq,
-          scopeKey: scopeKey(scope),
-        });
+        if (outcome?.status !== "appended") {
+          await linkOptOutStatement(c.var.db.$client, link.codeHash, {
+            at: mine.at,
+            seq: mine.seq,
+            scopeKey: scopeKey(scope),
+          }).run();
+        }
         await cacheLink(c.env.KV, {
           ...link,
           optedOutAt: mine.at,
@@ -388,29 +399,35 @@ export const unsubscribeRoutes = unsubscribeRouter
       // undo only ever reverts this link's own event.
       if (active && active.seq !== link.optOutSeq)
         return page(c, { kind: "undo_closed", brand: link.brand }, locale, 409);
-      if (active) {
-        await appendChanges({ db: c.var.db, kv: c.env.KV, now: () => now }, [
-          {
-            accountId: link.accountId,
-            address: link.address,
-            channel: link.channel,
-            scope,
-            action: "opt_in",
-            source: "link",
-            occurredAt: now.toISOString(),
-            evidence: {
-              linkCodeHash: link.codeHash,
-              via: "undo",
-              undoes: link.optOutSeq,
-              ipHash: client.ipHash,
-              ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
-            },
-            skipIfUnchanged: true,
-          },
-        ]);
-      }
       const at = now.toISOString();
-      await recordLinkUndo(c.var.db, link.codeHash, at);
+      if (active) {
+        await appendChanges(
+          { db: c.var.db, kv: c.env.KV, now: () => now },
+          [
+            {
+              accountId: link.accountId,
+              address: link.address,
+              channel: link.channel,
+              scope,
+              action: "opt_in",
+              source: "link",
+              occurredAt: now.toISOString(),
+              evidence: {
+                linkCodeHash: link.codeHash,
+                via: "undo",
+                undoes: link.optOutSeq,
+                ipHash: client.ipHash,
+                ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
+              },
+              skipIfUnchanged: true,
+            },
+          ],
+          // The undo is recorded in the same batch as its opt_in event.
+          { alsoWrite: (d1) => [linkUndoStatement(d1, link.codeHash, at)] },
+        );
+      } else {
+        await linkUndoStatement(c.var.db.$client, link.codeHash, at).run();
+      }
       await cacheLink(c.env.KV, { ...link, undoneAt: at });
       log.info("link_undo", {
         requestId: c.var.requestId,
