@@ -5,7 +5,11 @@ import { checkRoutes } from "./check/index.ts";
 import { eventRoutes } from "./events/index.ts";
 import { evidenceRoutes } from "./evidence/index.ts";
 import { healthRoutes } from "./health/index.ts";
+import { keywordRuleRoutes } from "./keyword-rules/index.ts";
 import { linkRoutes } from "./links/index.ts";
+import { moRoutes } from "./mo/index.ts";
+import { providerRoutes } from "./providers/index.ts";
+import { reviewRoutes } from "./review/index.ts";
 import { senderRoutes } from "./senders/index.ts";
 import { syncRoutes } from "./sync/index.ts";
 import { triggerRoutes } from "./triggers/index.ts";
@@ -25,4 +29,8 @@ export const routers = [
   senderRoutes,
   triggerRoutes,
   eventRoutes,
+  providerRoutes,
+  keywordRuleRoutes,
+  reviewRoutes,
+  moRoutes,
 ] as const;

@@ -1,0 +1,128 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { InboundProvider, ProviderCredentialsInput, providerCredentialsProblem } from "@optout/core";
+import type { Context } from "hono";
+import {
+  deleteProviderCredentials,
+  listProviders,
+  type ProviderView,
+  writeProviderCredentials,
+} from "../../inbound/provider-store.ts";
+import type { AppEnv } from "../../lib/app-env.ts";
+import { requireAccount } from "../../lib/auth.ts";
+import { createRouter } from "../../lib/create-app.ts";
+import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
+import { jsonBody } from "../../lib/json-body.ts";
+import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
+
+const tags = ["inbound"];
+
+const ProviderParam = z.object({
+  provider: InboundProvider.openapi({ param: { name: "provider", in: "path" }, example: "twilio" }),
+});
+
+const Provider = z
+  .object({
+    provider: InboundProvider,
+    options: ProviderCredentialsInput.shape.options,
+    webhookUrl: z
+      .string()
+      .openapi({ description: "The URL to give the provider: `/mo/{provider}/{accountId}`" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Provider", { description: "A configured provider. The secret is never returned." });
+
+const notFound = {
+  404: {
+    description: "The provider is not configured (`not_found`)",
+    content: { "application/json": { schema: ErrorEnvelope } },
+  },
+};
+
+const putProvider = createRoute({
+  method: "put",
+  path: "/v1/providers/{provider}",
+  tags,
+  summary: "Store the credential that verifies a provider's webhooks",
+  description:
+    "`secret` is what the provider signs with: Twilio/Plivo auth token, Vonage signature secret " +
+    "(`options.algorithm`: md5hash, md5, sha1, sha256 or sha512 as set in its dashboard), Telnyx " +
+    "public key (base64), Infobip/Bandwidth `username:password` (Infobip `options.algorithm: " +
+    "hmac-sha256` for HMAC), Sinch webhook secret or `username:password`, MessageBird/Bird signing " +
+    "key, generic secret. Replaces an earlier credential at once. The secret is never returned and " +
+    "never logged. Returns the webhook URL to configure at the provider.",
+  security: security.account,
+  middleware: [requireAccount, jsonBody] as const,
+  request: { params: ProviderParam, body: jsonBodyOf(ProviderCredentialsInput) },
+  responses: {
+    200: jsonContent(Provider, "Stored"),
+    ...commonErrors,
+    ...authErrors,
+    ...bodyErrors,
+  },
+});
+
+const listProvidersRoute = createRoute({
+  method: "get",
+  path: "/v1/providers",
+  tags,
+  summary: "List configured providers (without secrets)",
+  security: security.account,
+  middleware: [requireAccount] as const,
+  responses: {
+    200: jsonContent(z.object({ items: z.array(Provider) }).openapi("ProviderList"), "Configured providers"),
+    ...commonErrors,
+    ...authErrors,
+  },
+});
+
+const deleteProvider = createRoute({
+  method: "delete",
+  path: "/v1/providers/{provider}",
+  tags,
+  summary: "Remove a provider's credential",
+  description: "Its webhook answers 404 from then on (providers stop or give up retrying).",
+  security: security.account,
+  middleware: [requireAccount] as const,
+  request: { params: ProviderParam },
+  responses: {
+    200: jsonContent(z.object({ deleted: z.literal(true) }), "Removed"),
+    ...notFound,
+    ...commonErrors,
+    ...authErrors,
+  },
+});
+
+/** What the provider must be given: built like the URL it signs, from PUBLIC_BASE_URL when set. */
+function withWebhookUrl(c: Context<AppEnv>, view: ProviderView) {
+  const base = (c.var.config.PUBLIC_BASE_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
+  const webhookUrl = `${base}/mo/${view.provider}/${c.var.principal.accountId}`;
+  return {
+    provider: view.provider,
+    options: view.options,
+    webhookUrl,
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+  };
+}
+
+export const providerRoutes = createRouter()
+  .openapi(putProvider, async (c) => {
+    const { provider } = c.req.valid("param");
+    const input = c.req.valid("json");
+    const problem = providerCredentialsProblem(provider, input);
+    if (problem) throw new ApiError(400, "invalid_input", problem);
+    const view = await writeProviderCredentials(c.var.db, c.var.principal.accountId, provider, input);
+    return c.json(withWebhookUrl(c, view), 200);
+  })
+  .openapi(listProvidersRoute, async (c) => {
+    const views = await listProviders(c.var.db, c.var.principal.accountId);
+    return c.json({ items: views.map((v) => withWebhookUrl(c, v)) }, 200);
+  })
+  .openapi(deleteProvider, async (c) => {
+    const { provider } = c.req.valid("param");
+    if (!(await deleteProviderCredentials(c.var.db, c.var.principal.accountId, provider))) {
+      throw new ApiError(404, "not_found", `${provider} is not configured`);
+    }
+    return c.json({ deleted: true as const }, 200);
+  });
