@@ -77,7 +77,7 @@ export async function check(account: TestAccount, query: Record<string, string>)
 
 /** Everything that a write would change, to assert that a rejected request wrote nothing. */
 export async function storageSnapshot() {
-  const [accounts, ledger, entries, synced, triggers, kv] = await Promise.all([
+  const [accounts, ledger, entries, synced, triggers, keywords, kv] = await Promise.all([
     env.DB.prepare("SELECT COUNT(*) AS n FROM accounts").first(),
     env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(MAX(seq), 0) AS maxSeq FROM ledger_events").first(),
     env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(active), 0) AS active FROM blocklist_entries").first(),
@@ -88,9 +88,14 @@ export async function storageSnapshot() {
         (SELECT COUNT(*) FROM trigger_rules WHERE deleted_at IS NOT NULL) AS deletedRules,
         (SELECT COUNT(*) FROM trigger_deadlines) AS deadlines, (SELECT COUNT(*) FROM trigger_firings) AS firings`,
     ).first(),
+    env.DB.prepare(
+      `SELECT (SELECT COUNT(*) FROM inbound_messages) AS inbound, (SELECT COUNT(*) FROM keyword_rules) AS rules,
+        (SELECT group_concat(account_id || ':' || rules_version) FROM keyword_settings) AS versions,
+        (SELECT group_concat(account_id || ':' || provider || ':' || updated_at) FROM provider_credentials) AS providers`,
+    ).first(),
     env.KV.list(),
   ]);
-  return { accounts, ledger, entries, synced, triggers, kvKeys: kv.keys.map((k) => k.name).sort() };
+  return { accounts, ledger, entries, synced, triggers, keywords, kvKeys: kv.keys.map((k) => k.name).sort() };
 }
 
 /** Every ledger event of an account, in seq order, through the Worker's own row mapping. */

@@ -3,6 +3,7 @@
  * A new authenticated route is added to `routes` below, and inherits every case.
  */
 import { env } from "cloudflare:workers";
+import { signGenericWebhook } from "@optout/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
@@ -116,7 +117,12 @@ const routes: RouteCase[] = [
   },
   { name: "GET /v1/triggers", kind: "account", method: "GET", path: "/v1/triggers" },
   { name: "GET /v1/triggers/{id}", kind: "account", method: "GET", path: "/v1/triggers/trg_owners_rule" },
-  { name: "DELETE /v1/triggers/{id}", kind: "account", method: "DELETE", path: "/v1/triggers/trg_owners_rule" },
+  {
+    name: "DELETE /v1/triggers/{id}",
+    kind: "account",
+    method: "DELETE",
+    path: "/v1/triggers/trg_owners_rule",
+  },
   {
     name: "POST /v1/events",
     kind: "account",
@@ -135,6 +141,50 @@ const routes: RouteCase[] = [
       ],
     },
   },
+  {
+    name: "PUT /v1/providers/{provider}",
+    kind: "account",
+    method: "PUT",
+    path: "/v1/providers/twilio",
+    body: { secret: "intruders-token" },
+  },
+  { name: "GET /v1/providers", kind: "account", method: "GET", path: "/v1/providers" },
+  { name: "DELETE /v1/providers/{provider}", kind: "account", method: "DELETE", path: "/v1/providers/plivo" },
+  { name: "GET /v1/keyword-rules", kind: "account", method: "GET", path: "/v1/keyword-rules" },
+  {
+    name: "POST /v1/keyword-rules",
+    kind: "account",
+    method: "POST",
+    path: "/v1/keyword-rules",
+    body: { keywords: ["INTRUDE"], action: "opt_out", enabled: false },
+  },
+  {
+    name: "PATCH /v1/keyword-rules/{id}",
+    kind: "account",
+    method: "PATCH",
+    path: "/v1/keyword-rules/kwr_owners_rule",
+    body: { enabled: true },
+  },
+  {
+    name: "DELETE /v1/keyword-rules/{id}",
+    kind: "account",
+    method: "DELETE",
+    path: "/v1/keyword-rules/kwr_owners_rule",
+  },
+  {
+    name: "GET /v1/keyword-rules/settings",
+    kind: "account",
+    method: "GET",
+    path: "/v1/keyword-rules/settings",
+  },
+  {
+    name: "PUT /v1/keyword-rules/settings",
+    kind: "account",
+    method: "PUT",
+    path: "/v1/keyword-rules/settings",
+    body: { supportContact: "intruder" },
+  },
+  { name: "GET /v1/review", kind: "account", method: "GET", path: "/v1/review" },
   {
     name: "POST /v1/sync/apply",
     kind: "sync",
@@ -184,7 +234,38 @@ beforeAll(async () => {
     .run();
   const ownersEvents = routes.find((r) => r.path === "/v1/events")!;
   await expectStatus(await send(ownersEvents, `Bearer ${owner.apiKey}`), 200);
+  // The owner's providers, keyword rule and review item, each holding the "owner's secret".
+  for (const provider of ["generic", "plivo"]) {
+    await expectStatus(
+      await callJson("PUT", `/v1/providers/${provider}`, owner.apiKey, { secret: "owner's secret" }),
+      200,
+    );
+  }
+  await env.DB.prepare(
+    `INSERT INTO keyword_rules (id, account_id, definition, created_at, updated_at)
+    VALUES ('kwr_owners_rule', ?1, ?2, ?3, ?3)`,
+  )
+    .bind(
+      owner.id,
+      JSON.stringify({ keywords: ["OWNERSTOP"], action: "opt_out", replies: { en: "owner's secret" } }),
+      new Date().toISOString(),
+    )
+    .run();
+  const review = JSON.stringify({
+    messages: [{ id: "owners-mo", from: ownersAddress, to: "ACME", text: "owner's secret: stop this bill" }],
+  });
+  await expectStatus(await postWebhook(`/mo/generic/${owner.id}`, review, "owner's secret"), 200);
 });
+
+/** A generic-format webhook signed with `secret` (core's documented scheme). */
+async function postWebhook(path: string, body: string, secret: string, headers: Record<string, string> = {}) {
+  const signature = await signGenericWebhook(secret, body, Math.floor(Date.now() / 1000));
+  return call(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-optout-signature": signature, ...headers },
+    body,
+  });
+}
 
 /** Credentials that must never open `kind`'s routes. */
 function wrongCredentials(kind: Kind): { name: string; header: () => string | null }[] {
@@ -276,6 +357,77 @@ describe("the right credentials open each route", () => {
     const body = route.path === "/v1/sync/apply" ? withAccount(route.body, owner.id) : route.body;
     const res = await send({ ...route, body }, `Bearer ${token}`);
     expect(res.status, await res.clone().text()).toBeLessThan(300);
+  });
+});
+
+describe("inbound webhooks: the signature is the only credential", () => {
+  const stop = JSON.stringify({
+    messages: [{ id: "sec-mo-1", from: "+14155550703", to: "ACME", text: "STOP" }],
+  });
+
+  it.each([
+    {
+      name: "a forged signature",
+      path: () => `/mo/generic/${owner.id}`,
+      secret: "guessed secret",
+      status: 401,
+    },
+    {
+      name: "the owner's API key instead of a signature",
+      path: () => `/mo/generic/${owner.id}`,
+      secret: null,
+      status: 401,
+    },
+    {
+      name: "another account's id (not configured)",
+      path: () => `/mo/generic/${stranger.id}`,
+      secret: "owner's secret",
+      status: 404,
+    },
+    {
+      name: "an unknown account id",
+      path: () => "/mo/generic/acc_nobody",
+      secret: "owner's secret",
+      status: 404,
+    },
+    {
+      name: "a provider the owner did not configure",
+      path: () => `/mo/bandwidth/${owner.id}`,
+      secret: "owner's secret",
+      status: 404,
+    },
+  ])("refuses $name and writes nothing", async ({ path, secret, status }) => {
+    const before = await storageSnapshot();
+    const res =
+      secret === null
+        ? await call(path(), {
+            method: "POST",
+            headers: { "content-type": "application/json", ...bearer(owner.apiKey) },
+            body: stop,
+          })
+        : await postWebhook(path(), stop, secret);
+    const message = await expectError(res, status, status === 401 ? "invalid_signature" : "not_found");
+    expect(message).not.toContain(owner.id);
+    expect(await storageSnapshot()).toEqual(before);
+  });
+
+  it("a webhook signed with another account's own secret does not open the owner's URL", async () => {
+    await expectStatus(
+      await callJson("PUT", "/v1/providers/generic", stranger.apiKey, { secret: "stranger's secret" }),
+      200,
+    );
+    const before = await storageSnapshot();
+    await expectError(
+      await postWebhook(`/mo/generic/${owner.id}`, stop, "stranger's secret"),
+      401,
+      "invalid_signature",
+    );
+    await expectError(
+      await postWebhook(`/mo/generic/${stranger.id}`, stop, "owner's secret"),
+      401,
+      "invalid_signature",
+    );
+    expect(await storageSnapshot()).toEqual(before);
   });
 });
 
