@@ -31,7 +31,6 @@ import { appendChanges, type ChangeRequest } from "../../ledger/append.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { classifyError } from "../../lib/errors.ts";
-import { log } from "../../lib/log.ts";
 import { COST, unsubscribeLimiter } from "../../links/rate-limit.ts";
 import {
   cacheLink,
@@ -371,12 +370,6 @@ export const unsubscribeRoutes = unsubscribeRouter
         link.accountId,
         linkClickEvent(link, now),
       );
-      log.info("link_opt_out", {
-        requestId: c.var.requestId,
-        accountId: link.accountId,
-        via: String(evidence.via),
-        appended: outcome?.status === "appended",
-      });
       const undoable = mine !== null && canUndoOptOut(mine.at, now);
       return page(
         c,
@@ -429,11 +422,6 @@ export const unsubscribeRoutes = unsubscribeRouter
         await linkUndoStatement(c.var.db.$client, link.codeHash, at).run();
       }
       await cacheLink(c.env.KV, { ...link, undoneAt: at });
-      log.info("link_undo", {
-        requestId: c.var.requestId,
-        accountId: link.accountId,
-        appended: Boolean(active),
-      });
       return page(c, { kind: "undone", link: summary, scope }, locale);
     }),
   );
