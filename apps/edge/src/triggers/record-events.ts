@@ -148,12 +148,12 @@ export async function recordEvents(
               `events.${i}.${mismatch}: differs from events.${message.firstIndex}.${mismatch} of the same messageId`,
             );
       }
-      // The message's identity is what rules see; an event may only add a missing campaign.
+      // Strict: the event agrees with its message (checked above). Internal: the event's own
+      // address is who acted (the link's address), and the message fills in what it lacks.
       event = {
         ...event,
-        address: message.address,
-        sender: message.sender,
-        channel: message.channel,
+        sender: event.sender ?? message.sender,
+        channel: event.channel === "*" ? message.channel : event.channel,
         campaign: message.campaign ?? event.campaign,
       };
       if (message.campaign === null && event.campaign !== null) message.campaign = event.campaign;
@@ -198,7 +198,7 @@ export async function recordEvents(
         firings.push({
           rule,
           messageId: event.messageId,
-          address: known.get(event.messageId)!.address,
+          address: event.address,
           event,
         });
       }

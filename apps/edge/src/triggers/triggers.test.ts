@@ -390,6 +390,28 @@ describe("not_opened", () => {
     ]);
   });
 
+  it("a confirmed opt-out link click on the message counts as an open", async () => {
+    const address = nextAddress();
+    const messageId = nextMessageId();
+    await recordEvents(account, [event({ type: "sent", messageId, address })]);
+    const deps = { db: createDb(env.DB), kv: env.KV, now: () => new Date(T0 + 30 * SECOND) };
+    const click = await recordInternalEvent(deps, account.id, {
+      type: "clicked",
+      origin: "link",
+      messageId,
+      address,
+      sender: null,
+      channel: "*",
+      occurredAt: at(30 * SECOND),
+      campaign: null,
+    });
+    expect(click.results).toEqual([{ messageId, type: "clicked", status: "recorded" }]);
+    await runCron(T0 + 2 * DEADLINE);
+    expect(await deadlineStatus(messageId)).toEqual([
+      expect.objectContaining({ status: "cancelled", reason: "clicked" }),
+    ]);
+  });
+
   it("out of order: an open that arrives before its sent still cancels the deadline", async () => {
     const address = nextAddress();
     const messageId = nextMessageId();
