@@ -47,3 +47,28 @@ describe("structured logs", () => {
     }
   });
 });
+
+describe("safeErrorText", () => {
+  it.each([
+    {
+      name: "drizzle query error with bound parameters",
+      err: new Error("Failed query: insert into blocklist_entries values (?, ?)\nparams: acc_1,+14155550100"),
+      hidden: ["+14155550100", "4155550100"],
+    },
+    {
+      name: "email in a constraint message",
+      err: new Error("UNIQUE failed: jane.doe@example.com"),
+      hidden: ["jane.doe"],
+    },
+    {
+      name: "national number in text",
+      err: new Error("bad value (415) 555-0100 here"),
+      hidden: ["555-0100"],
+    },
+  ])("redacts addresses: $name", async ({ err, hidden }) => {
+    const { safeErrorText } = await import("../src/lib/log.ts");
+    const text = safeErrorText(err);
+    expect(text.startsWith("Error: ")).toBe(true);
+    for (const h of hidden) expect(text).not.toContain(h);
+  });
+});

@@ -5,7 +5,7 @@ import { readConfig } from "../config.ts";
 import { createDb } from "../db/client.ts";
 import type { AppEnv } from "./app-env.ts";
 import { ApiError, classifyError, type ErrorEnvelope } from "./errors.ts";
-import { log } from "./log.ts";
+import { log, safeErrorText } from "./log.ts";
 import { pickRequestId } from "./request-id.ts";
 
 /** "items.3.address: Invalid input; limit: Too big" — names the path, never echoes the value. */
@@ -77,12 +77,13 @@ export function createApp() {
 export function renderError(err: unknown, c: Context<AppEnv>): Response {
   const { status, code, message } = classifyError(err);
   if (status >= 500) {
-    // Error messages from D1/KV name tables and constraints, not the values bound to them.
+    // Driver messages can quote bound values (addresses, message text): log a redacted form
+    // and no stack (its first line repeats the message).
     log.error("unhandled_error", {
       requestId: c.var.requestId,
       code,
-      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-      stack: err instanceof Error ? err.stack : undefined,
+      error: safeErrorText(err),
+      cause: err instanceof Error && err.cause !== undefined ? safeErrorText(err.cause) : undefined,
     });
   }
   return c.json(errorBody(c, code, message), status);

@@ -13,3 +13,20 @@ export const log = {
 
 /** Only the error's class: storage errors may quote keys, and our keys contain addresses. */
 export const errorName = (err: unknown): string => (err instanceof Error ? err.name : typeof err);
+
+// Addresses as they may appear inside driver messages: E.164-ish digit runs and emails.
+const PHONE_LIKE = /\+?\d[\d\s().-]{6,}\d/g;
+const EMAIL_LIKE = /[^\s@,;:'"<>()]+@[^\s@,;:'"<>()]+/g;
+
+/**
+ * An error as text that is safe to log. drizzle's query errors quote the bound parameters
+ * ("Failed query: … params: +14155550100,…"), and those can be addresses or message text, so the
+ * parameter list is cut off and anything shaped like a phone number or email is masked.
+ */
+export function safeErrorText(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text
+    .replace(/\bparams:[\s\S]*$/i, "params: [redacted]")
+    .replace(EMAIL_LIKE, "[email]")
+    .replace(PHONE_LIKE, "[number]");
+}
