@@ -57,3 +57,21 @@ export async function verifyChain(
   }
   return { ok: true, count: events.length, head: prev };
 }
+
+export type EventHashCheck = { seq: number; ok: true } | { seq: number; ok: false; reason: "hash_mismatch" };
+
+/**
+ * Checks a copy of some events — e.g. one address's evidence, which is a slice of its account's
+ * chain — without the rest of the chain: each event's hash must match its own content and
+ * prevHash. Editing any field of a copied event is therefore detected; whether the events still
+ * belong to the live chain is a question for the ledger (the edge's `POST /v1/evidence/verify`).
+ */
+export async function checkEventHashes(events: readonly ConsentEvent[]): Promise<EventHashCheck[]> {
+  return Promise.all(
+    events.map(async (event): Promise<EventHashCheck> => {
+      return (await hashEvent(event)) === event.hash
+        ? { seq: event.seq, ok: true }
+        : { seq: event.seq, ok: false, reason: "hash_mismatch" };
+    }),
+  );
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   type ConsentEvent,
   canonicalJson,
+  checkEventHashes,
   GENESIS_HASH,
   hashEvent,
   sealEvent,
@@ -126,5 +127,15 @@ describe("hash chain", () => {
     const tampered = structuredClone(chain);
     (tampered[1]!.evidence.nested as { b: number }).b = 2;
     expect(await verifyChain(tampered)).toMatchObject({ ok: false, brokenAt: 1, reason: "hash_mismatch" });
+  });
+});
+
+describe("checkEventHashes", () => {
+  it("accepts a slice of a chain and flags exactly the edited event", async () => {
+    const chain = await buildChain(6);
+    const slice = [chain[1]!, chain[3]!, chain[4]!];
+    expect(await checkEventHashes(slice)).toEqual(slice.map((e) => ({ seq: e.seq, ok: true })));
+    const edited = slice.map((e, i) => (i === 1 ? { ...e, occurredAt: "2020-01-01T00:00:00.000Z" } : e));
+    expect((await checkEventHashes(edited)).map((r) => r.ok)).toEqual([true, false, true]);
   });
 });

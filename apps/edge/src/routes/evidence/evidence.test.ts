@@ -1,10 +1,11 @@
 import { env } from "cloudflare:workers";
-import { type ConsentEvent, verifyChain } from "@optout/core";
+import { type ConsentEvent, sealEvent, verifyChain } from "@optout/core";
 import { describe, expect, it } from "vitest";
 import {
   bearer,
   block,
   call,
+  callJson,
   createAccount,
   expectError,
   expectStatus,
@@ -72,5 +73,74 @@ describe("GET /v1/evidence", () => {
   ])("rejects $name with 400 $code", async ({ qs, code }) => {
     const account = await createAccount();
     await expectError(await call(`/v1/evidence${qs}`, { headers: bearer(account.apiKey) }), 400, code);
+  });
+});
+
+describe("POST /v1/evidence/verify", () => {
+  const verify = (apiKey: string | null, events: unknown) =>
+    callJson("POST", "/v1/evidence/verify", apiKey, { events });
+
+  async function evidenceOf(account: { apiKey: string }, address: string): Promise<ConsentEvent[]> {
+    const body = await expectStatus<{ events: ConsentEvent[] }>(await evidence(account.apiKey, address), 200);
+    return body.events;
+  }
+
+  it("verifies an untouched copy and names each tampered, foreign or invented event", async () => {
+    const account = await createAccount();
+    const address = "+14155550511";
+    await expectStatus(await block(account, { address }), 201);
+    await expectStatus(await unblock(account, { address }), 200);
+    const copy = await evidenceOf(account, address);
+    expect(copy).toHaveLength(2);
+
+    expect(await expectStatus(await verify(account.apiKey, copy), 200)).toEqual({
+      verified: true,
+      results: copy.map((e) => ({ seq: e.seq, ok: true })),
+    });
+
+    // Edited content no longer matches its hash.
+    const edited = [{ ...copy[0]!, action: "opt_in" }, copy[1]];
+    expect(await expectStatus(await verify(account.apiKey, edited), 200)).toEqual({
+      verified: false,
+      results: [
+        { seq: copy[0]!.seq, ok: false, reason: "hash_mismatch" },
+        { seq: copy[1]!.seq, ok: true },
+      ],
+    });
+
+    // Re-sealed after editing: self-consistent, but not what the ledger holds.
+    const { hash: _h, ...unhashed } = { ...copy[0]!, occurredAt: "2020-01-01T00:00:00.000Z" };
+    const forged = await sealEvent(unhashed);
+    expect(await expectStatus(await verify(account.apiKey, [forged]), 200)).toMatchObject({
+      verified: false,
+      results: [{ seq: forged.seq, ok: false, reason: "differs_from_ledger" }],
+    });
+
+    // Another account's real evidence is not in this account's ledger.
+    const other = await createAccount();
+    expect(await expectStatus(await verify(other.apiKey, copy), 200)).toMatchObject({
+      verified: false,
+      results: [
+        { seq: copy[0]!.seq, ok: false, reason: "not_in_ledger" },
+        { seq: copy[1]!.seq, ok: false, reason: "not_in_ledger" },
+      ],
+    });
+  });
+
+  it.each([
+    { name: "no key", key: null, status: 401 },
+    { name: "a malformed key", key: "nope", status: 401 },
+    { name: "an unknown key", key: `sk_test_${"A".repeat(32)}`, status: 401 },
+  ])("refuses $name", async ({ key, status }) => {
+    await expectError(await verify(key, []), status, "unauthorized");
+  });
+
+  it.each([
+    { name: "no events", events: [] },
+    { name: "an event with an unknown field", events: [{ extra: 1 }] },
+    { name: "more than 1000 events", events: Array.from({ length: 1001 }, () => ({})) },
+  ])("rejects $name with 400", async ({ events }) => {
+    const account = await createAccount();
+    await expectError(await verify(account.apiKey, events), 400, "invalid_input");
   });
 });

@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ChainVerification, ConsentEvent, EvidenceQuery, verifyChain } from "@optout/core";
-import { asc, eq } from "drizzle-orm";
+import { ChainVerification, ConsentEvent, checkEventHashes, EvidenceQuery, verifyChain } from "@optout/core";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { eventFromRow } from "../../db/rows.ts";
 import { ledgerEvents } from "../../db/schema/index.ts";
 import { accountAddress } from "../../lib/address.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
-import { authErrors, commonErrors } from "../../lib/errors.ts";
-import { jsonContent, security } from "../../lib/openapi.ts";
+import { authErrors, bodyErrors, commonErrors } from "../../lib/errors.ts";
+import { jsonBody } from "../../lib/json-body.ts";
+import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
 
 const EvidenceResult = z
   .object({
@@ -35,17 +36,89 @@ const getEvidence = createRoute({
   },
 });
 
-export const evidenceRoutes = createRouter().openapi(getEvidence, async (c) => {
-  const principal = c.var.principal;
-  const address = accountAddress(principal, c.req.valid("query").address);
-  // The whole chain is needed to verify any link of it. Fine at today's sizes; a checkpointed
-  // head (verify from a signed earlier hash) is the next step when chains grow long.
-  const rows = await c.var.db
-    .select()
-    .from(ledgerEvents)
-    .where(eq(ledgerEvents.accountId, principal.accountId))
-    .orderBy(asc(ledgerEvents.seq));
-  const chain = rows.map(eventFromRow);
-  const verified = await verifyChain(chain);
-  return c.json({ events: chain.filter((e) => e.address === address), verified }, 200);
+const VerifyEvidenceInput = z
+  .strictObject({ events: z.array(ConsentEvent.strict()).min(1).max(1000) })
+  .openapi("VerifyEvidenceInput");
+
+const EvidenceCheck = z
+  .object({
+    seq: z.number().int(),
+    ok: z.boolean(),
+    reason: z
+      .enum(["hash_mismatch", "not_in_ledger", "differs_from_ledger"])
+      .optional()
+      .openapi({
+        description:
+          "`hash_mismatch`: the copy's content does not match its own hash (it was edited); " +
+          "`not_in_ledger`: the account's ledger has no event with this seq; " +
+          "`differs_from_ledger`: self-consistent, but not the event the ledger holds at this seq",
+      }),
+  })
+  .openapi("EvidenceCheck");
+
+const verifyEvidence = createRoute({
+  method: "post",
+  path: "/v1/evidence/verify",
+  tags: ["evidence"],
+  summary: "Verify a copy of evidence against the ledger",
+  description:
+    "Takes events as `GET /v1/evidence` returned them (e.g. a copy kept with a complaint file) and " +
+    "checks each one: its hash must match its content, and the account's ledger must hold the " +
+    "same event at that seq. `verified` is true only if every event passes.",
+  security: security.account,
+  middleware: [requireAccount, jsonBody] as const,
+  request: { body: jsonBodyOf(VerifyEvidenceInput) },
+  responses: {
+    200: jsonContent(
+      z.object({ verified: z.boolean(), results: z.array(EvidenceCheck) }).openapi("EvidenceVerification"),
+      "One result per event, in input order",
+    ),
+    ...commonErrors,
+    ...authErrors,
+    ...bodyErrors,
+  },
 });
+
+export const evidenceRoutes = createRouter()
+  .openapi(getEvidence, async (c) => {
+    const principal = c.var.principal;
+    const address = accountAddress(principal, c.req.valid("query").address);
+    // The whole chain is needed to verify any link of it. Fine at today's sizes; a checkpointed
+    // head (verify from a signed earlier hash) is the next step when chains grow long.
+    const rows = await c.var.db
+      .select()
+      .from(ledgerEvents)
+      .where(eq(ledgerEvents.accountId, principal.accountId))
+      .orderBy(asc(ledgerEvents.seq));
+    const chain = rows.map(eventFromRow);
+    const verified = await verifyChain(chain);
+    return c.json({ events: chain.filter((e) => e.address === address), verified }, 200);
+  })
+  .openapi(verifyEvidence, async (c) => {
+    const principal = c.var.principal;
+    const { events } = c.req.valid("json");
+    const own = await checkEventHashes(events);
+    // Only the caller's account is looked at: another account's events read as not_in_ledger.
+    const stored = new Map<number, string>();
+    const seqs = [...new Set(events.map((e) => e.seq))];
+    for (let i = 0; i < seqs.length; i += 90) {
+      const rows = await c.var.db
+        .select({ seq: ledgerEvents.seq, hash: ledgerEvents.hash })
+        .from(ledgerEvents)
+        .where(
+          and(
+            eq(ledgerEvents.accountId, principal.accountId),
+            inArray(ledgerEvents.seq, seqs.slice(i, i + 90)),
+          ),
+        );
+      for (const row of rows) stored.set(row.seq, row.hash);
+    }
+    const results = events.map((event, i) => {
+      if (!own[i]!.ok) return { seq: event.seq, ok: false, reason: "hash_mismatch" as const };
+      const hash = stored.get(event.seq);
+      if (hash === undefined) return { seq: event.seq, ok: false, reason: "not_in_ledger" as const };
+      if (hash !== event.hash) return { seq: event.seq, ok: false, reason: "differs_from_ledger" as const };
+      return { seq: event.seq, ok: true };
+    });
+    return c.json({ verified: results.every((r) => r.ok), results }, 200);
+  });
