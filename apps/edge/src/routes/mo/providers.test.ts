@@ -3,14 +3,17 @@
  * applied once; a replay, a forgery, a missing signature and a tampered body.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { check, createAccount, expectChainValid, type TestAccount } from "../../../test/helpers.ts";
+import { inboundPayload, signWebhook } from "../../../scripts/mo-payloads.mjs";
+import { call, check, createAccount, expectChainValid, type TestAccount } from "../../../test/helpers.ts";
 import {
+  CREDENTIALS,
   configureProvider,
   expectReply,
   forgedSecret,
   INLINE_PROVIDERS,
   inboundState,
   mo,
+  ORIGIN,
   PROVIDERS,
   postMo,
   repliesOf,
@@ -105,5 +108,27 @@ describe.each(PROVIDERS)("%s", (provider) => {
     expect(
       await check(account, { address: "+14155550103", sender, channel: "sms", consistency: "strong" }),
     ).toMatchObject({ allowed: true });
+  });
+});
+
+describe("GET webhooks (Vonage can be configured to use GET)", () => {
+  it("a signed GET is applied like a POST", async () => {
+    const account = await createAccount({ name: "Acme GET" });
+    await configureProvider(account, "vonage");
+    const { body, contentType } = inboundPayload(
+      "vonage",
+      mo("STOP", { from: "+14155550171", to: "+14155550199" }),
+    );
+    const signed = await signWebhook("vonage", {
+      url: `${ORIGIN}/mo/vonage/${account.id}`,
+      body,
+      contentType,
+      secret: CREDENTIALS.vonage!.signingSecret,
+      algorithm: "sha256",
+    });
+    await expectReply(await call(`/mo/vonage/${account.id}?${signed.body}`));
+    expect(
+      await check(account, { address: "+14155550171", sender: "X", channel: "sms", consistency: "strong" }),
+    ).toMatchObject({ allowed: false });
   });
 });

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Posts an inbound message (MO) to the edge exactly as an SMS provider would: the provider's
+// payload, signed with the provider's scheme. For trying webhooks against `pnpm dev` and for
+// load tests.
+//
+//   node scripts/send-mo.mjs --provider twilio --account acc_... --secret <auth token> \
+//     --from +14155550100 --to +14155550199 --text 'Stop.' [--id SM...] [--base http://127.0.0.1:8787]
+//
+// --secret is what the account stored with PUT /v1/providers/{provider} (for telnyx: the
+// PKCS#8 private key in base64; `--telnyx-keys` prints a new pair). --algorithm picks Vonage's
+// method (sha1, sha256, sha512). --forge signs with a wrong secret; --stale with a timestamp
+// 10 minutes old. Prints the status and the body; exits 1 unless the answer is 2xx.
+import { parseArgs } from "node:util";
+import { inboundPayload, PROVIDERS, signWebhook, telnyxKeyPair } from "./mo-payloads.mjs";
+
+const { values } = parseArgs({
+  options: {
+    provider: { type: "string", default: "twilio" },
+    account: { type: "string" },
+    secret: { type: "string" },
+    algorithm: { type: "string" },
+    from: { type: "string", default: "+14155550100" },
+    to: { type: "string", default: "+14155550199" },
+    text: { type: "string", default: "STOP" },
+    id: { type: "string" },
+    base: {
+      type: "string",
+      default: process.env.EDGE_URL ?? `http://127.0.0.1:${process.env.EDGE_PORT ?? "8787"}`,
+    },
+    forge: { type: "boolean", default: false },
+    stale: { type: "boolean", default: false },
+    "telnyx-keys": { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+  },
+});
+
+if (values["telnyx-keys"]) {
+  const { publicKey, privateKeyPkcs8 } = await telnyxKeyPair();
+  console.log(JSON.stringify({ publicKey, privateKey: privateKeyPkcs8 }, null, 2));
+  console.log("# store publicKey with PUT /v1/providers/telnyx; sign with --secret <privateKey>");
+  process.exit(0);
+}
+
+const fail = (message) => {
+  console.error(`send-mo: ${message}`);
+  process.exit(2);
+};
+if (!PROVIDERS.includes(values.provider)) fail(`--provider must be one of ${PROVIDERS.join(", ")}`);
+if (!values.account) fail("--account acc_... is required");
+if (!values.secret) fail("--secret is required (what the account stored for the provider)");
+
+let secret = values.secret;
+if (values.forge) {
+  secret = values.provider === "telnyx" ? (await telnyxKeyPair()).privateKey : `${values.secret}-forged`;
+}
+
+const url = `${values.base.replace(/\/+$/, "")}/mo/${values.provider}/${values.account}`;
+const message = {
+  id: values.id ?? `MO${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+  from: values.from,
+  to: values.to,
+  text: values.text,
+};
+const { body, contentType } = inboundPayload(values.provider, message);
+const signed = await signWebhook(values.provider, {
+  url,
+  body,
+  contentType,
+  secret,
+  algorithm: values.algorithm,
+  timestamp: values.stale ? Math.floor(Date.now() / 1000) - 600 : undefined,
+});
+
+const started = performance.now();
+const res = await fetch(signed.url, { method: "POST", headers: signed.headers, body: signed.body });
+const text = await res.text();
+if (!values.quiet) {
+  console.log(
+    `${res.status} ${res.headers.get("content-type") ?? ""} (${(performance.now() - started).toFixed(0)} ms, message id ${message.id})`,
+  );
+  if (text) console.log(text);
+}
+process.exit(res.ok ? 0 : 1);
