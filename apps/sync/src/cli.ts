@@ -2,8 +2,19 @@ import { parseArgs } from "node:util";
 import { HELP } from "./commands/help.ts";
 import { ConfigError, EXIT } from "./errors.ts";
 
-const COMMANDS = ["run", "once", "status"] as const;
+const COMMANDS = ["run", "once", "status", "verify", "backfill", "block", "unblock"] as const;
 type Command = (typeof COMMANDS)[number];
+
+/** Which options each command takes (besides --help). */
+const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
+  run: [],
+  once: [],
+  status: ["json"],
+  verify: ["json"],
+  backfill: [],
+  block: ["account", "address", "channel", "sender", "reason", "occurred-at"],
+  unblock: ["account", "address", "channel", "sender", "reason", "occurred-at"],
+};
 
 function usageError(message: string, command?: Command): number {
   process.stderr.write(
@@ -17,7 +28,16 @@ const parse = (args: string[]) =>
     args,
     allowPositionals: true,
     strict: true,
-    options: { help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
+    options: {
+      help: { type: "boolean", short: "h" },
+      json: { type: "boolean" },
+      account: { type: "string" },
+      address: { type: "string" },
+      channel: { type: "string" },
+      sender: { type: "string" },
+      reason: { type: "string" },
+      "occurred-at": { type: "string" },
+    },
   });
 
 export async function main(argv: string[]): Promise<number> {
@@ -42,13 +62,20 @@ export async function main(argv: string[]): Promise<number> {
     return usageError(`unknown command '${positionals[0]}' (commands: ${COMMANDS.join(", ")})`);
   }
   if (positionals.length > 1) return usageError(`unexpected argument '${positionals[1]}'`, command);
-  if (values.json && command !== "status") return usageError("--json is an option of 'status' only", command);
+  for (const [name, value] of Object.entries(values)) {
+    if (name === "help" || value === undefined) continue;
+    if (!COMMAND_OPTIONS[command].includes(name)) {
+      return usageError(`'${command}' takes no option --${name}`, command);
+    }
+  }
 
   // Loaded only now, so help and usage errors answer without loading drivers and the core.
   const [{ loadConfig }, { createLogger }] = await Promise.all([import("./config.ts"), import("./log.ts")]);
   try {
     const config = loadConfig();
-    const log = createLogger(config.logLevel);
+    // backfill shows a progress bar; its per-batch log lines would only clutter it.
+    const quiet = command === "backfill" && !process.env.LOG_LEVEL;
+    const log = createLogger(quiet ? "warn" : config.logLevel);
     switch (command) {
       case "run":
       case "once":
@@ -57,6 +84,15 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./commands/status.ts")).statusCommand(config, log, {
           json: values.json ?? false,
         });
+      case "verify":
+        return await (await import("./commands/verify.ts")).verifyCommand(config, log, {
+          json: values.json ?? false,
+        });
+      case "backfill":
+        return await (await import("./commands/backfill.ts")).backfillCommand(config, log);
+      case "block":
+      case "unblock":
+        return await (await import("./commands/outbox.ts")).outboxCommand(command, values, config, log);
     }
   } catch (e) {
     if (e instanceof ConfigError) {

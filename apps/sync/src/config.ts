@@ -33,6 +33,11 @@ export const Env = z.object({
   REQUEST_TIMEOUT_MS: integer(100, 600_000, 30_000),
   RETRY_MAX_DELAY_MS: integer(100, 600_000, 30_000),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  /** The HTTP port for /health, /ready and /metrics; 0 turns it off. METRICS_PORT is an alias. */
+  HTTP_PORT: integer(0, 65_535, 9464),
+  METRICS_PORT: integer(0, 65_535, 9464).optional(),
+  HTTP_HOST: z.string().trim().min(1).default("127.0.0.1"),
+  READY_MAX_POLL_AGE_MS: integer(1000, 3_600_000, 30_000),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 export type Env = z.infer<typeof Env>;
@@ -48,6 +53,11 @@ export interface Config {
   requestTimeoutMs: number;
   retryMaxDelayMs: number;
   shutdownTimeoutMs: number;
+  /** 0: no HTTP server. */
+  httpPort: number;
+  httpHost: string;
+  /** /ready fails when the last successful poll of the edge is older than this. */
+  readyMaxPollAgeMs: number;
   logLevel: Env["LOG_LEVEL"];
 }
 
@@ -89,6 +99,9 @@ export function loadConfig(
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    httpPort: "HTTP_PORT" in input ? e.HTTP_PORT : (e.METRICS_PORT ?? e.HTTP_PORT),
+    httpHost: e.HTTP_HOST,
+    readyMaxPollAgeMs: e.READY_MAX_POLL_AGE_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

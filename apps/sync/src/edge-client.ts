@@ -1,4 +1,4 @@
-import { ChangesPage, MAX_PAGE } from "@optout/core";
+import { ChangesPage, MAX_PAGE, SyncApplyResult, type SyncChange } from "@optout/core";
 import { EdgeHttpError, SyncError } from "./errors.ts";
 
 export interface EdgeClientOptions {
@@ -40,6 +40,23 @@ export class EdgeClient {
       );
     }
     return parsed.data;
+  }
+
+  /**
+   * Records changes made in the primary database (≤ 1000), idempotent by change id: a resend
+   * answers with the seqs of the first time. Results come back in input order.
+   */
+  async apply(changes: SyncChange[], signal?: AbortSignal): Promise<SyncApplyResult["results"]> {
+    const body = await this.#getJson("/v1/sync/apply", signal, { changes });
+    const parsed = SyncApplyResult.safeParse(body);
+    if (!parsed.success || parsed.data.results.length !== changes.length) {
+      throw new SyncError(
+        "edge_bad_response",
+        "the edge's /v1/sync/apply answer is not one result per change; is EDGE_URL an optout edge of a compatible version?",
+        false,
+      );
+    }
+    return parsed.data.results;
   }
 
   /** Whether the edge answers `GET /health` with 2xx. Never throws. */
@@ -100,20 +117,32 @@ export class EdgeClient {
     return signal ? AbortSignal.any([signal, timeout]) : timeout;
   }
 
-  async #getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+  /** GET `path`, or POST `body` as JSON to it when given. */
+  async #getJson(path: string, signal?: AbortSignal, body?: unknown): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
     let res: Response;
     let text: string;
     try {
       res = await this.#fetch(url, {
-        headers: { authorization: `Bearer ${this.#token}`, accept: "application/json" },
+        method: body === undefined ? "GET" : "POST",
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: this.#signal(signal),
       });
       text = await res.text();
     } catch (e) {
       throw this.#transportError(e, signal);
     }
-    if (!res.ok) throw new EdgeHttpError(res.status, describeHttpError(res.status, path, text));
+    if (!res.ok)
+      throw new EdgeHttpError(
+        res.status,
+        describeHttpError(res.status, path, text, body === undefined ? "GET" : "POST"),
+        text,
+      );
     try {
       return JSON.parse(text);
     } catch {
@@ -147,7 +176,7 @@ export class EdgeClient {
   }
 }
 
-function describeHttpError(status: number, path: string, body: string): string {
+function describeHttpError(status: number, path: string, body: string, method: string): string {
   let detail = "";
   try {
     const parsed = JSON.parse(body) as { error?: { code?: string; message?: string } };
@@ -161,5 +190,5 @@ function describeHttpError(status: number, path: string, body: string): string {
       : status === 404
         ? " (is EDGE_URL an optout edge?)"
         : "";
-  return `the edge answered ${status} to GET ${path.split("?")[0]}${detail}${hint}`;
+  return `the edge answered ${status} to ${method} ${path.split("?")[0]}${detail}${hint}`;
 }

@@ -28,6 +28,8 @@ export const EXIT = {
   failed: 1,
   usage: 2,
   integrity: 3,
+  /** `verify` found the edge and the primary database different. */
+  differences: 4,
 } as const;
 
 export class SyncError extends Error {
@@ -64,6 +66,8 @@ export class EdgeHttpError extends SyncError {
   constructor(
     readonly status: number,
     message: string,
+    /** The response body, for callers that read the error envelope (which change was refused). */
+    readonly body = "",
   ) {
     const kind: ErrorKind =
       status === 401 || status === 403

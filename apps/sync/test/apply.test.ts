@@ -65,7 +65,7 @@ describe(`applying a batch (${DB_KIND})`, () => {
       { accountId: "acc_a", address: "a@example.com", channel: "email", action: "opt_in" },
     ]);
     const result = await apply(feed.events);
-    expect(result).toEqual({ inserted: 4, entriesChanged: 3, lastSeq: 4 });
+    expect(result).toEqual({ inserted: 4, entriesChanged: 3, own: 0, lastSeq: 4 });
 
     const s = await snapshot();
     expect(s.cursor).toBe(4);
@@ -95,7 +95,7 @@ describe(`applying a batch (${DB_KIND})`, () => {
   });
 
   it("an empty page changes nothing", async () => {
-    expect(await apply([])).toEqual({ inserted: 0, entriesChanged: 0, lastSeq: 0 });
+    expect(await apply([])).toEqual({ inserted: 0, entriesChanged: 0, own: 0, lastSeq: 0 });
     expect((await snapshot()).cursor).toBe(0);
   });
 });
@@ -122,7 +122,7 @@ describe(`replays (${DB_KIND})`, () => {
     await t.db.execute(sql`update optout.sync_cursor set last_seq = 0`);
     const page = await verifyPage(feed.events, { afterSeq: 0, heads: new Map() });
     const again = await applyPage(t.db, { cursor: FEED_CURSOR, afterSeq: 0, page });
-    expect(again).toEqual({ inserted: 0, entriesChanged: 0, lastSeq: 3 });
+    expect(again).toEqual({ inserted: 0, entriesChanged: 0, own: 0, lastSeq: 3 });
     const after = await snapshot();
     expect(after.ledger).toEqual(before.ledger);
     expect(after.entries).toEqual(before.entries);

@@ -38,6 +38,18 @@ describe.concurrent("usage", () => {
     { args: ["run", "--help"], code: 0, out: /Usage: optout-sync run[\s\S]*SIGTERM/ },
     { args: ["once", "--help"], code: 0, out: /Usage: optout-sync once[\s\S]*exits 3/ },
     { args: ["status", "-h"], code: 0, out: /Usage: optout-sync status \[--json\][\s\S]*SYNC_TOKEN/ },
+    {
+      args: ["verify", "--help"],
+      code: 0,
+      out: /Usage: optout-sync verify \[--json\][\s\S]*Exits 0 when there is none, 4/,
+    },
+    { args: ["backfill", "--help"], code: 0, out: /Usage: optout-sync backfill[\s\S]*progress bar/ },
+    {
+      args: ["block", "--help"],
+      code: 0,
+      out: /Usage: optout-sync block --account <id> --address[\s\S]*--sender/,
+    },
+    { args: ["unblock", "-h"], code: 0, out: /Usage: optout-sync unblock[\s\S]*--occurred-at/ },
   ])("optout-sync $args prints help", async ({ args, code, out }) => {
     const r = await runCli(args, {});
     expect(r.code, r.stderr).toBe(code);
@@ -49,7 +61,8 @@ describe.concurrent("usage", () => {
     { args: ["sync"], err: "unknown command 'sync'" },
     { args: ["once", "--fast"], err: "Unknown option '--fast'" },
     { args: ["once", "extra"], err: "unexpected argument 'extra'" },
-    { args: ["run", "--json"], err: "--json is an option of 'status' only" },
+    { args: ["run", "--json"], err: "'run' takes no option --json" },
+    { args: ["block", "--json"], err: "'block' takes no option --json" },
   ])("optout-sync $args is a usage error (exit 2)", async ({ args, err }) => {
     const r = await runCli(args, {});
     expect(r.code).toBe(2);

@@ -15,8 +15,19 @@ describe("configuration from the environment", () => {
       requestTimeoutMs: 30_000,
       retryMaxDelayMs: 30_000,
       shutdownTimeoutMs: 10_000,
+      httpPort: 9464,
+      httpHost: "127.0.0.1",
+      readyMaxPollAgeMs: 30_000,
       logLevel: "info",
     });
+  });
+
+  it.each([
+    { name: "HTTP_PORT", env: { HTTP_PORT: "9100" }, port: 9100 },
+    { name: "METRICS_PORT as an alias", env: { METRICS_PORT: "9200" }, port: 9200 },
+    { name: "HTTP_PORT over METRICS_PORT", env: { HTTP_PORT: "0", METRICS_PORT: "9200" }, port: 0 },
+  ])("takes the HTTP port from $name", ({ env, port }) => {
+    expect(loadConfig(env).httpPort).toBe(port);
   });
 
   it.each([

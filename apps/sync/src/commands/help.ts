@@ -10,7 +10,18 @@ const ENV = `Environment:
   REQUEST_TIMEOUT_MS   timeout of one request to the edge      (default 30000)
   RETRY_MAX_DELAY_MS   longest wait between retries            (default 30000)
   SHUTDOWN_TIMEOUT_MS  how long SIGTERM waits for the batch    (default 10000)
+  HTTP_PORT            /health, /ready, /metrics port; 0 = off   (default 9464; alias METRICS_PORT)
+  HTTP_HOST            address the HTTP port listens on         (default 127.0.0.1)
+  READY_MAX_POLL_AGE_MS  /ready fails when the last poll is older (default 30000)
   LOG_LEVEL            fatal|error|warn|info|debug|trace|silent (default info)`;
+
+const OUTBOX_OPTIONS = `Options:
+  --account <id>         the edge account id                           (required)
+  --address <address>    phone number (E.164, or national with the account's region) or email (required)
+  --channel <channel>    sms | whatsapp | email | voice | *             (default *)
+  --sender <sender>      sender scope: only this sender; without it the whole account
+  --reason <text>        why, recorded in the ledger's evidence
+  --occurred-at <time>   ISO-8601 instant with offset                  (default now)`;
 
 export const HELP: Record<string, string> = {
   main: `optout-sync — applies the optout edge's change feed to your PostgreSQL database, exactly once.
@@ -21,6 +32,10 @@ Commands:
   run      follow the change feed continuously (the daemon)
   once     apply everything the edge has, then exit
   status   show the cursor, the edge's head and the lag
+  verify   compare the edge and the primary database; exit 4 on any difference
+  backfill load the whole feed into an empty database, with progress
+  block    queue an opt-out in the outbox (pushed to the edge by run/once)
+  unblock  queue an opt-in (removal) in the outbox
 
 Options:
   -h, --help   show help (also: optout-sync <command> --help)
@@ -28,13 +43,16 @@ Options:
 ${ENV}
 
 Exit codes: 0 ok · 1 failed (edge or database unusable, retries exhausted) · 2 bad usage or
-configuration · 3 the feed does not verify (gap in seq or broken hash chain): sync stopped.
+configuration · 3 the feed does not verify (gap in seq or broken hash chain): sync stopped ·
+4 verify found differences.
 Logs are JSON lines on stderr; command output goes to stdout.`,
 
   run: `Usage: optout-sync run
 
 Follows the change feed: applies every new change in batches of BATCH_SIZE, each batch and the
-new cursor in one PostgreSQL transaction, then polls every POLL_INTERVAL_MS. Edge or database
+new cursor in one PostgreSQL transaction, then polls every POLL_INTERVAL_MS. At the same time
+pushes the outbox (optout.outbox) to the edge, marking rows sent once the edge acknowledged them.
+Serves /health, /ready and /metrics (Prometheus) on HTTP_PORT. Edge or database
 outages are retried with capped exponential backoff and jitter, for as long as they last.
 SIGTERM or SIGINT lets the batch in flight commit and exits 0 (within SHUTDOWN_TIMEOUT_MS).
 A gap in seq or a broken hash chain stops the sync with exit code 3.
@@ -43,7 +61,8 @@ ${ENV}`,
 
   once: `Usage: optout-sync once
 
-Applies every change the edge has after the stored cursor, then exits 0 and prints a summary.
+Pushes every pending outbox row to the edge, then applies every change the edge has after the
+stored cursor, then exits 0 and prints a summary.
 Transient failures are retried a few times (about a minute at most) before exiting 1.
 A gap in seq or a broken hash chain exits 3 with a message that says where.
 
@@ -58,6 +77,46 @@ process has the database open.
 
 Options:
   --json   print one JSON object instead of text
+
+${ENV}`,
+
+  verify: `Usage: optout-sync verify [--json]
+
+Compares the edge with the primary database: per account the number of ledger events and the
+ledger head (last seq and hash), the cursor against the edge's head, and every blocklist entry's
+state (the edge's, recomputed from its feed by the ordering rule). Lists every difference
+(without addresses). Exits 0 when there is none, 4 when there is any, 1 when either side
+cannot be read. Reads the whole feed: about a second per 100,000 changes on a local edge.
+
+Options:
+  --json   print one JSON object instead of text
+
+${ENV}`,
+
+  backfill: `Usage: optout-sync backfill
+
+Loads the edge's whole feed into an empty database, with a progress bar on a terminal and a
+plain progress line every 5 s otherwise. Same batches and transactions as 'run': kill it at any
+moment and run 'backfill' again to resume. Refuses (exit 2) a database that 'run' or 'once'
+already filled; use those to bring it up to date.
+
+${ENV}`,
+
+  block: `Usage: optout-sync block --account <id> --address <address> [options]
+
+Adds an opt-out to the outbox (optout.outbox), as your own systems would with an INSERT. The
+running daemon ('run', or the next 'once') pushes it to the edge, where it is recorded as a
+'primary' ledger event; it reaches optout.blocklist_entries when it comes back through the feed.
+
+${OUTBOX_OPTIONS}
+
+${ENV}`,
+
+  unblock: `Usage: optout-sync unblock --account <id> --address <address> [options]
+
+Adds an opt-in (removes the entry) to the outbox; see 'optout-sync block --help'.
+
+${OUTBOX_OPTIONS}
 
 ${ENV}`,
 };

@@ -1,5 +1,20 @@
 import type { ConsentAction, ConsentSource, Evidence, Scope } from "@optout/core";
-import { bigint, boolean, index, jsonb, pgSchema, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 /**
  * Everything the daemon owns lives in one PostgreSQL schema, so it never collides with the
@@ -93,9 +108,57 @@ export const chainHeads = optout.table("chain_heads", {
   updatedAt: instant().notNull().defaultNow(),
 });
 
+/**
+ * The outbox: blocklist changes made in the primary database, waiting to be pushed to the edge.
+ * The operator's systems INSERT rows (or run `optout-sync block|unblock`); the daemon sends
+ * unsent rows in `id` order to `POST /v1/sync/apply` with `changeId` as the change id, and sets
+ * `sent_at`/`edge_seq` only after the edge acknowledged them. The edge records each as a
+ * `primary` ledger event whose evidence carries the change id, so when it comes back through the
+ * feed the daemon recognizes its own change (`applied_seq`) and applies it like any other event —
+ * `blocklist_entries` changes then, from the feed, so both stores follow one ordering rule.
+ * Rows are never deleted by the daemon; prune sent ones as you see fit.
+ */
+export const outbox = optout.table(
+  "outbox",
+  {
+    /** Insertion order; rows are pushed in this order. */
+    id: bigserial({ mode: "number" }).primaryKey(),
+    /** The change id the edge is idempotent by: a resend after a crash is recorded once. */
+    changeId: uuid().notNull().default(sql`gen_random_uuid()`),
+    accountId: text().notNull(),
+    /** As given; the edge normalizes it (E.164 with the account's default region, lower-cased email). */
+    address: text().notNull(),
+    channel: text().notNull().default("*"),
+    scope: jsonb().$type<Scope>().notNull().default(sql`'{"type":"account"}'::jsonb`),
+    action: text().$type<ConsentAction>().notNull(),
+    occurredAt: instant().notNull().defaultNow(),
+    reason: text(),
+    createdAt: instant().notNull().defaultNow(),
+    /** When the edge acknowledged the change (null: not yet). */
+    sentAt: instant(),
+    /** The seq the edge recorded it at. */
+    edgeSeq: seq(),
+    /** Set when the change came back through the feed and was applied here. */
+    appliedSeq: seq(),
+    /** Push attempts that reached the edge or failed on this row. */
+    attempts: integer().notNull().default(0),
+    lastError: text(),
+    /** Set when the edge (or the daemon's own validation) refused the row for good; it is skipped. */
+    rejectedAt: instant(),
+  },
+  (t) => [
+    uniqueIndex("outbox_change_id_idx").on(t.changeId),
+    // The push loop's query: the oldest unsent, unrejected rows.
+    index("outbox_pending_idx").on(t.id).where(sql`sent_at is null and rejected_at is null`),
+    check("outbox_action_check", sql`action in ('opt_out', 'opt_in')`),
+  ],
+);
+
 export type LedgerEventRow = typeof ledgerEvents.$inferSelect;
 export type NewLedgerEventRow = typeof ledgerEvents.$inferInsert;
 export type BlocklistEntryRow = typeof blocklistEntries.$inferSelect;
 export type NewBlocklistEntryRow = typeof blocklistEntries.$inferInsert;
 export type SyncCursorRow = typeof syncCursors.$inferSelect;
 export type ChainHeadRow = typeof chainHeads.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
+export type NewOutboxRow = typeof outbox.$inferInsert;

@@ -3,6 +3,7 @@ import { upsertChainHeads } from "../db/queries/chain-heads.ts";
 import { advanceCursor } from "../db/queries/cursor.ts";
 import { upsertEntries } from "../db/queries/entries.ts";
 import { insertLedgerEvents } from "../db/queries/ledger.ts";
+import { recognizeOwnChanges } from "../db/queries/outbox.ts";
 import { CursorConflictError } from "../errors.ts";
 import type { VerifiedPage } from "./verify-page.ts";
 
@@ -11,6 +12,8 @@ export interface ApplyResult {
   inserted: number;
   /** Blocklist entries created or changed. */
   entriesChanged: number;
+  /** Events that were this database's own outbox changes coming back through the feed. */
+  own: number;
   lastSeq: number;
 }
 
@@ -27,7 +30,7 @@ export async function applyPage(
   params: { cursor: string; afterSeq: number; page: VerifiedPage },
 ): Promise<ApplyResult> {
   const { cursor, afterSeq, page } = params;
-  if (page.events.length === 0) return { inserted: 0, entriesChanged: 0, lastSeq: afterSeq };
+  if (page.events.length === 0) return { inserted: 0, entriesChanged: 0, own: 0, lastSeq: afterSeq };
   return db.transaction(async (tx) => {
     const moved = await advanceCursor(tx, { name: cursor, expectedSeq: afterSeq, nextSeq: page.lastSeq });
     if (!moved) throw new CursorConflictError(cursor, afterSeq);
@@ -36,6 +39,7 @@ export async function applyPage(
     await upsertChainHeads(tx, {
       heads: [...page.heads].map(([accountId, head]) => ({ accountId, ...head })),
     });
-    return { inserted, entriesChanged, lastSeq: page.lastSeq };
+    const own = await recognizeOwnChanges(tx, { events: page.events });
+    return { inserted, entriesChanged, own, lastSeq: page.lastSeq };
   });
 }

@@ -18,6 +18,10 @@ export interface BatchReport {
   count: number;
   inserted: number;
   entriesChanged: number;
+  /** Events that were this database's own outbox changes coming back (recognized, applied, not re-sent). */
+  own: number;
+  /** Whether the edge has more after this batch. */
+  hasMore: boolean;
   /** recordedAt of the batch's last event: how far the primary now trails the edge in time. */
   lastRecordedAt: string;
   fetchMs: number;
@@ -36,6 +40,8 @@ export interface FeedSyncDeps {
   /** Observers for progress and failures (metrics, progress bars, tests). */
   onBatch?: (report: BatchReport) => void;
   onRetry?: (kind: ErrorKind, attempt: number, delayMs: number) => void;
+  /** After every successful poll of the edge, also an empty one: `caughtUp` when nothing is left. */
+  onPoll?: (poll: { cursor: number; caughtUp: boolean }) => void;
 }
 
 export interface DrainResult {
@@ -94,6 +100,7 @@ export async function drainFeed(deps: FeedSyncDeps): Promise<DrainResult> {
             false,
           );
         }
+        deps.onPoll?.({ cursor: from, caughtUp: true });
         return true;
       }
       const accountIds = [...new Set(page.changes.map((c) => c.accountId))];
@@ -112,6 +119,8 @@ export async function drainFeed(deps: FeedSyncDeps): Promise<DrainResult> {
         count: verified.events.length,
         inserted: result.inserted,
         entriesChanged: result.entriesChanged,
+        own: result.own,
+        hasMore: page.hasMore,
         lastRecordedAt: verified.events.at(-1)!.recordedAt,
         fetchMs: Math.round(fetchMs),
         applyMs: Math.round(applyMs),
@@ -121,6 +130,7 @@ export async function drainFeed(deps: FeedSyncDeps): Promise<DrainResult> {
       }
       log.info(report, "applied batch");
       deps.onBatch?.(report);
+      deps.onPoll?.({ cursor: result.lastSeq, caughtUp: !page.hasMore });
       return !page.hasMore;
     } catch (e) {
       afterSeq = undefined;

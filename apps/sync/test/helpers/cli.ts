@@ -20,7 +20,7 @@ export class CliProcess {
   constructor(args: string[], env: Record<string, string | undefined>, cwd?: string) {
     this.child = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "info", HTTP_PORT: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stdout!.setEncoding("utf8").on("data", (d: string) => {
@@ -42,6 +42,17 @@ export class CliProcess {
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** Resolves once stderr matches `pattern` (plain output such as progress lines). */
+  async waitForOutput(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.stderr)) {
+      if (this.child.exitCode !== null) throw new Error(`optout-sync exited first:\n${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${pattern}:\n${this.stderr.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Resolves once a log line satisfies `match`; rejects if the process exits first. */
