@@ -24,6 +24,9 @@ export default defineConfig(async () => {
     test: {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
+      // Generous: these are behaviour tests, not timing tests, and CI machines have 2 shared cores
+      // (a 1000-change batch took over 5 s under load). Speed lives in `pnpm bench`.
+      testTimeout: 30_000,
       // One JSON line per request is the Worker's contract with its log pipeline, not test output.
       // VERBOSE_LOGS=1 shows them.
       onConsoleLog: (line: string) =>
