@@ -1,4 +1,5 @@
 import { ApiError } from "../lib/errors.ts";
+import { readLimitedBytes } from "../lib/read-limited.ts";
 
 /** The largest inbound webhook body accepted. Real MO payloads are a few KiB; batches stay well under. */
 export const MAX_WEBHOOK_BYTES = 64 * 1024;
@@ -15,26 +16,7 @@ function tooLarge(): ApiError {
 export async function readRawBody(request: Request, limit = MAX_WEBHOOK_BYTES): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw tooLarge();
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readLimitedBytes(request.body, limit, tooLarge);
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
