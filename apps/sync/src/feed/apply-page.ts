@@ -1,8 +1,9 @@
+import pg from "pg";
 import type { Db } from "../db/client.ts";
 import { upsertChainHeads } from "../db/queries/chain-heads.ts";
 import { advanceCursor } from "../db/queries/cursor.ts";
 import { upsertEntries } from "../db/queries/entries.ts";
-import { insertLedgerEvents } from "../db/queries/ledger.ts";
+import { copyLedgerEvents, insertLedgerEvents } from "../db/queries/ledger.ts";
 import { recognizeOwnChanges } from "../db/queries/outbox.ts";
 import { CursorConflictError } from "../errors.ts";
 import type { VerifiedPage } from "./verify-page.ts";
@@ -34,7 +35,7 @@ export async function applyPage(
   return db.transaction(async (tx) => {
     const moved = await advanceCursor(tx, { name: cursor, expectedSeq: afterSeq, nextSeq: page.lastSeq });
     if (!moved) throw new CursorConflictError(cursor, afterSeq);
-    const inserted = await insertLedgerEvents(tx, { events: page.events });
+    const inserted = await appendLedger(tx, page);
     const entriesChanged = await upsertEntries(tx, { events: page.events });
     await upsertChainHeads(tx, {
       heads: [...page.heads].map(([accountId, head]) => ({ accountId, ...head })),
@@ -42,4 +43,34 @@ export async function applyPage(
     const own = await recognizeOwnChanges(tx, { events: page.events });
     return { inserted, entriesChanged, own, lastSeq: page.lastSeq };
   });
+}
+
+/**
+ * The connection a node-postgres transaction runs on (drizzle keeps it as `session.client`), so
+ * the ledger rows can go in with COPY; undefined on PGlite, which takes the jsonb path.
+ */
+function nodePostgresClient(tx: Db): pg.PoolClient | undefined {
+  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client;
+  return client instanceof pg.Client ? (client as pg.PoolClient) : undefined;
+}
+
+/**
+ * Ledger rows by COPY where the driver allows (node-postgres), else one jsonb statement. If COPY
+ * meets a seq already stored (23505: only when the cursor was restored behind the rows), the
+ * savepoint undoes it and the jsonb insert, which skips stored seqs, takes over.
+ */
+async function appendLedger(tx: Db, page: VerifiedPage): Promise<number> {
+  const client = nodePostgresClient(tx);
+  if (!client || process.env.OPTOUT_SYNC_APPLY === "jsonb")
+    return insertLedgerEvents(tx, { events: page.events });
+  await client.query("savepoint ledger_copy");
+  try {
+    const copied = await copyLedgerEvents(client, { events: page.events });
+    await client.query("release savepoint ledger_copy");
+    return copied;
+  } catch (e) {
+    if ((e as { code?: string }).code !== "23505") throw e;
+    await client.query("rollback to savepoint ledger_copy");
+    return insertLedgerEvents(tx, { events: page.events });
+  }
 }

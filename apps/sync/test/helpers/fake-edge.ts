@@ -94,7 +94,18 @@ export class FakeEdge {
    * Appends an event the way the edge does (global seq, per-account hash chain), so feeds that
    * mix edge-made and pushed changes stay valid. `events` may be preset by a test only before.
    */
-  async append(
+  append(
+    change: Omit<ConsentEvent, "seq" | "id" | "recordedAt" | "prevHash" | "hash">,
+  ): Promise<ConsentEvent> {
+    // One append at a time (D1 is a single writer): a seq is taken only after the previous is sealed.
+    const next = this.#appending.then(() => this.#append(change));
+    this.#appending = next.catch(() => {});
+    return next;
+  }
+
+  #appending: Promise<unknown> = Promise.resolve();
+
+  async #append(
     change: Omit<ConsentEvent, "seq" | "id" | "recordedAt" | "prevHash" | "hash">,
   ): Promise<ConsentEvent> {
     const seq = (this.events.at(-1)?.seq ?? 0) + 1;
