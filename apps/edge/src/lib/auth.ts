@@ -2,7 +2,7 @@ import { API_KEY_FORMAT, sha256Hex, timingSafeEqual } from "@optout/core";
 import { and, eq, isNull } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { accounts, apiKeys } from "../db/schema/index.ts";
-import type { AppEnv } from "./app-env.ts";
+import type { AppEnv, Principal } from "./app-env.ts";
 import { ApiError } from "./errors.ts";
 
 function bearerToken(header: string | undefined): string {
@@ -35,25 +35,56 @@ export const requireAdmin = requireSecret((s) => s.ADMIN_TOKEN);
 export const requireSync = requireSecret((s) => s.SYNC_TOKEN);
 
 /**
+ * Verified keys per isolate, by key hash: the hot routes (the check API is called before every
+ * message) then authenticate without a D1 round trip. Revoking a key (`api_keys.revoked_at`)
+ * therefore takes effect within `KEY_CACHE_TTL_MS` in isolates that saw the key recently, and on
+ * the next request everywhere else. Only successes are cached: an unknown or revoked key always
+ * reads D1, so a key works the moment it is created and guesses gain nothing.
+ */
+export const KEY_CACHE_TTL_MS = 30_000;
+const KEY_CACHE_MAX = 1000;
+const verifiedKeys = new Map<string, { principal: Principal; until: number }>();
+
+function cachedPrincipal(keyHash: string, now: number): Principal | undefined {
+  const hit = verifiedKeys.get(keyHash);
+  if (!hit) return undefined;
+  if (hit.until > now) return hit.principal;
+  verifiedKeys.delete(keyHash);
+  return undefined;
+}
+
+function rememberPrincipal(keyHash: string, principal: Principal, now: number) {
+  verifiedKeys.set(keyHash, { principal, until: now + KEY_CACHE_TTL_MS });
+  // Insertion order: the first key is the oldest entry.
+  if (verifiedKeys.size > KEY_CACHE_MAX) verifiedKeys.delete(verifiedKeys.keys().next().value!);
+}
+
+/**
  * Account routes: `Authorization: Bearer sk_live_...|sk_test_...`. The key is looked up by its
- * SHA-256 (the only form stored). No per-isolate cache: a revoked key stops working on the next
- * request, at the cost of one indexed D1 read.
+ * SHA-256 (the only form stored), from the isolate's cache of recently verified keys or D1.
  */
 export const requireAccount = createMiddleware<AppEnv>(async (c, next) => {
   const key = bearerToken(c.req.header("authorization"));
   if (!API_KEY_FORMAT.test(key)) throw new ApiError(401, "unauthorized", "malformed API key");
   const keyHash = await sha256Hex(key);
-  const [row] = await c.var.db
-    .select({ keyHash: apiKeys.keyHash, accountId: accounts.id, defaultRegion: accounts.defaultRegion })
-    .from(apiKeys)
-    .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
-    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
-    .limit(1);
-  // The index found the row by equality; the constant-time re-check costs nothing and keeps
-  // the rule "secrets are compared in constant time" true without exceptions.
-  if (!row || !timingSafeEqual(row.keyHash, keyHash)) {
-    throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+  const now = Date.now();
+  // A hit is keyed by the full hash, so it is an exact match: no comparison leaks timing there.
+  let principal = cachedPrincipal(keyHash, now);
+  if (!principal) {
+    const [row] = await c.var.db
+      .select({ keyHash: apiKeys.keyHash, accountId: accounts.id, defaultRegion: accounts.defaultRegion })
+      .from(apiKeys)
+      .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
+      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
+      .limit(1);
+    // The index found the row by equality; the constant-time re-check costs nothing and keeps
+    // the rule "secrets are compared in constant time" true without exceptions.
+    if (!row || !timingSafeEqual(row.keyHash, keyHash)) {
+      throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+    }
+    principal = { accountId: row.accountId, defaultRegion: row.defaultRegion };
+    rememberPrincipal(keyHash, principal, now);
   }
-  c.set("principal", { accountId: row.accountId, defaultRegion: row.defaultRegion });
+  c.set("principal", principal);
   await next();
 });
