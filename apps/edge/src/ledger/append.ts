@@ -14,6 +14,7 @@
  *     KEY) or our account's prevHash (UNIQUE(account_id, prev_hash)), so our whole batch fails
  *     atomically: no gap, no fork. Then go back to 1 — the re-read may turn an add into a no-op.
  *  4. After the commit, refresh KV from D1 for the addresses whose state moved.
+ * Within one isolate, appends take turns (steps 1–3); see `appendChanges`.
  * Success therefore implies nobody wrote between our read and our write: the snapshot was current.
  */
 import {
@@ -89,18 +90,38 @@ export interface AppendOptions {
   alsoWrite?: (d1: D1Database, outcomes: readonly ChangeOutcome[]) => D1PreparedStatement[];
 }
 
-export async function appendChanges(
+// Appends in one isolate take turns. They all race for the same next seq, so running them at once
+// only turns all but one into lost races: each loser pays another read and write round trip, and
+// under a burst (a campaign's clicks and STOPs) some give up with 503. Waiting here costs one
+// commit's time instead. Appends in other isolates still race optimistically, as above.
+let appendTurn: Promise<unknown> = Promise.resolve();
+
+export function appendChanges(
   deps: AppendDeps,
   changes: readonly ChangeRequest[],
   options: AppendOptions = {},
 ): Promise<ChangeOutcome[]> {
-  if (changes.length === 0) return [];
+  if (changes.length === 0) return Promise.resolve([]);
+  const committed = appendTurn.then(() => commitChanges(deps, changes, options));
+  appendTurn = committed.catch(() => undefined);
+  // The KV refresh re-reads D1 after the commit, so it need not hold the turn.
+  return committed.then(async ({ outcomes, touched }) => {
+    await refreshKv(deps.db, deps.kv, touched);
+    return outcomes;
+  });
+}
+
+async function commitChanges(
+  deps: AppendDeps,
+  changes: readonly ChangeRequest[],
+  options: AppendOptions,
+): Promise<Pick<Plan, "outcomes" | "touched">> {
   const now = deps.now ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
     const snapshot = await readSnapshot(deps.db.$client, changes);
     const plan = await planAppend(deps.db.$client, snapshot, changes, now().toISOString());
     const statements = [...plan.statements, ...(options.alsoWrite?.(deps.db.$client, plan.outcomes) ?? [])];
-    if (statements.length === 0) return plan.outcomes;
+    if (statements.length === 0) return plan;
     try {
       await deps.db.$client.batch(statements);
     } catch (err) {
@@ -114,8 +135,7 @@ export async function appendChanges(
       continue;
     }
     if (attempt > 1) log.info("ledger_append_retried", { attempts: attempt });
-    await refreshKv(deps.db, deps.kv, plan.touched);
-    return plan.outcomes;
+    return plan;
   }
 }
 
