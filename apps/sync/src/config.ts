@@ -30,6 +30,7 @@ export const Env = z.object({
   SYNC_DATA_DIR: z.string().default(".data"),
   BATCH_SIZE: integer(1, MAX_PAGE, MAX_PAGE),
   POLL_INTERVAL_MS: integer(50, 3_600_000, 1000),
+  APPLY_MAX_EVENTS: integer(1, 10_000, 5000),
   REQUEST_TIMEOUT_MS: integer(100, 600_000, 30_000),
   RETRY_MAX_DELAY_MS: integer(100, 600_000, 30_000),
   SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 10_000),
@@ -50,6 +51,8 @@ export interface Config {
   database: DatabaseTarget;
   batchSize: number;
   pollIntervalMs: number;
+  /** Most events per apply transaction when fetched pages queue up (pages merged). */
+  applyMaxEvents: number;
   requestTimeoutMs: number;
   retryMaxDelayMs: number;
   shutdownTimeoutMs: number;
@@ -96,6 +99,7 @@ export function loadConfig(
       : { kind: "pglite", dataDir: resolve(cwd, e.SYNC_DATA_DIR, "pglite") },
     batchSize: e.BATCH_SIZE,
     pollIntervalMs: e.POLL_INTERVAL_MS,
+    applyMaxEvents: e.APPLY_MAX_EVENTS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

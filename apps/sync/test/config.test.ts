@@ -15,6 +15,7 @@ describe("configuration from the environment", () => {
       requestTimeoutMs: 30_000,
       retryMaxDelayMs: 30_000,
       shutdownTimeoutMs: 10_000,
+      applyMaxEvents: 5000,
       httpPort: 9464,
       httpHost: "127.0.0.1",
       readyMaxPollAgeMs: 30_000,

@@ -90,6 +90,32 @@ describe(`draining the feed (${DB_KIND})`, () => {
     expect(await drainFeed(deps().d)).toMatchObject({ applied: 0, lastSeq: 50, caughtUp: true });
   });
 
+  it("while behind, fetches pages ahead and merges those that arrived into one transaction", async () => {
+    edge.events = await feedOf(200);
+    // The fake edge answers slowly at first, so pages queue up behind the first one.
+    edge.faults.push({ type: "hang", ms: 150 });
+    const { d, batches } = deps({ maxApplyEvents: 35 });
+    const result = await drainFeed(d);
+    expect(result).toMatchObject({ applied: 200, lastSeq: 200, caughtUp: true });
+    expect(batches.some((b) => b.pages > 1)).toBe(true);
+    expect(batches.every((b) => b.count <= 35)).toBe(true);
+    expect(batches.map((b) => b.fromSeq)).toEqual(
+      batches.map((_, i) => (i === 0 ? 1 : batches[i - 1]!.toSeq + 1)),
+    );
+    expect(await storedSeqs()).toEqual(range(200));
+    expect((await readCursor(t.db, { name: FEED_CURSOR }))?.lastSeq).toBe(200);
+  });
+
+  it("a gap behind pages merged into one batch: the pages before it are applied, then it stops", async () => {
+    const events = await feedOf(40);
+    edge.events = [...events.slice(0, 20), ...events.slice(21)];
+    edge.faults.push({ type: "hang", ms: 150 });
+    const { d } = deps({ maxApplyEvents: 35 });
+    await expect(drainFeed(d)).rejects.toThrow(/gap in the change feed: expected seq 21/);
+    // Pages of 7: 1–7 and 8–14 verified and are applied; the page holding the gap (15–22) is not.
+    expect(await storedSeqs()).toEqual(range(14));
+  });
+
   it("picks up where the cursor is, across runs", async () => {
     edge.events = (await feedOf(30)).slice(0, 20);
     await drainFeed(deps().d);

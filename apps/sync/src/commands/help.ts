@@ -7,6 +7,7 @@ const ENV = `Environment:
   SYNC_DATA_DIR        where PGlite keeps its files            (default ./.data)
   BATCH_SIZE           changes fetched and applied per batch   (default 1000, at most 1000)
   POLL_INTERVAL_MS     wait between polls once caught up       (default 1000)
+  APPLY_MAX_EVENTS     most events per transaction while behind (default 5000: pages merged)
   REQUEST_TIMEOUT_MS   timeout of one request to the edge      (default 30000)
   RETRY_MAX_DELAY_MS   longest wait between retries            (default 30000)
   SHUTDOWN_TIMEOUT_MS  how long SIGTERM waits for the batch    (default 10000)

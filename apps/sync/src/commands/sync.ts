@@ -113,6 +113,7 @@ export async function syncCommand(
       edge,
       log,
       batchSize: config.batchSize,
+      maxApplyEvents: config.applyMaxEvents,
       retry,
       signal: stop.signal,
       onBatch: (report) => {

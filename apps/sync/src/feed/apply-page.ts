@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import pg from "pg";
 import type { Db } from "../db/client.ts";
 import { upsertChainHeads } from "../db/queries/chain-heads.ts";
@@ -33,6 +34,10 @@ export async function applyPage(
   const { cursor, afterSeq, page } = params;
   if (page.events.length === 0) return { inserted: 0, entriesChanged: 0, own: 0, lastSeq: afterSeq };
   return db.transaction(async (tx) => {
+    // Not waiting for the WAL flush is safe here: the cursor commits in this same transaction, so
+    // a commit lost to a server crash takes its cursor with it and the batch is fetched again.
+    // Nothing outside the database is told that it committed.
+    await tx.execute(sql`set local synchronous_commit = off`);
     const moved = await advanceCursor(tx, { name: cursor, expectedSeq: afterSeq, nextSeq: page.lastSeq });
     if (!moved) throw new CursorConflictError(cursor, afterSeq);
     const inserted = await appendLedger(tx, page);

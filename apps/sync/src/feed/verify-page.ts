@@ -1,6 +1,7 @@
-import { type ConsentEvent, GENESIS_HASH, verifyChain } from "@optout/core";
+import { type ConsentEvent, GENESIS_HASH } from "@optout/core";
 import type { ChainHead } from "../db/queries/chain-heads.ts";
 import { IntegrityError } from "../errors.ts";
+import { verifyChainSync } from "./verify-chain.ts";
 
 export interface VerifiedPage {
   events: ConsentEvent[];
@@ -43,7 +44,7 @@ export async function verifyPage(
   const heads = new Map<string, ChainHead>();
   for (const [accountId, accountEvents] of byAccount) {
     const stored = context.heads.get(accountId);
-    const result = await verifyChain(accountEvents, { startHash: stored?.hash ?? GENESIS_HASH });
+    const result = verifyChainSync(accountEvents, { startHash: stored?.hash ?? GENESIS_HASH });
     if (!result.ok) {
       const broken = accountEvents[result.brokenAt]!;
       const what = {
