@@ -85,7 +85,7 @@ describe.concurrent("usage", () => {
 
 describe(`once, status and run (${DB_KIND})`, () => {
   it("once drains the feed, prints a summary, exits 0; logs carry no addresses", async () => {
-    const r = await runCli(["once"], { ...env, BATCH_SIZE: "8" }, cwd);
+    const r = await runCli(["once"], { ...env, BATCH_SIZE: "8", APPLY_MAX_EVENTS: "8" }, cwd);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("applied 30 change(s) in 4 batch(es); cursor at seq 30\n");
     expect(r.stderr).not.toMatch(/@example\.com/);

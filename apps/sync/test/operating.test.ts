@@ -79,7 +79,7 @@ describe(`block, verify and backfill (${DB_KIND})`, { timeout: 120_000 }, () => 
     expect(bad.stderr).toContain("--address:");
     expect(bad.stderr).toContain("--channel:");
 
-    const once = await runCli(["once"], { ...env, BATCH_SIZE: "10" });
+    const once = await runCli(["once"], { ...env, BATCH_SIZE: "10", APPLY_MAX_EVENTS: "10" });
     expect(once.code, once.stderr).toBe(0);
     expect(once.stdout).toBe(
       `pushed 2 outbox change(s); applied 47 change(s) in 5 batch(es); cursor at seq 47\n`,
