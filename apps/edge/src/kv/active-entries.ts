@@ -70,7 +70,11 @@ export async function readActiveFromKv(
   return out;
 }
 
-/** Writes KV values; failures are logged and swallowed (D1 already holds the truth). */
+/**
+ * Writes KV values; failures are logged and swallowed (D1 already holds the truth). One put per
+ * address: a write request touches at most 1000 addresses (the largest batch), within the 1000 KV
+ * operations a Worker invocation may do.
+ */
 export async function writeActiveToKv(
   kv: KVNamespace,
   accountId: string,
@@ -84,20 +88,4 @@ export async function writeActiveToKv(
     }
   });
   await Promise.all(puts);
-}
-
-/**
- * After a D1 commit: re-read the touched addresses from D1 and overwrite their KV values.
- * One put per address: a write request touches at most 1000 addresses (the largest batch) and
- * makes no other KV call, which keeps it within the 1000 KV operations a Worker invocation may do.
- */
-export async function refreshKv(db: Db, kv: KVNamespace, touched: ReadonlyMap<string, ReadonlySet<string>>) {
-  for (const [accountId, addresses] of touched) {
-    try {
-      const fresh = await readActiveFromD1(db, accountId, [...addresses]);
-      await writeActiveToKv(kv, accountId, fresh);
-    } catch (err) {
-      log.warn("kv_refresh_failed", { accountId, addresses: addresses.size, error: errorName(err) });
-    }
-  }
 }

@@ -13,11 +13,14 @@
  *     new heads, sync ids. If another writer committed since step 1, its rows hold our seq (PRIMARY
  *     KEY) or our account's prevHash (UNIQUE(account_id, prev_hash)), so our whole batch fails
  *     atomically: no gap, no fork. Then go back to 1 — the re-read may turn an add into a no-op.
- *  4. After the commit, refresh KV from D1 for the addresses whose state moved.
+ *  4. After the commit, write KV for the addresses whose state moved. The snapshot read every
+ *     entry of those addresses, and success means it was current, so their active entries after
+ *     the commit are known without reading D1 again.
  * Within one isolate, appends take turns (steps 1–3); see `appendChanges`.
  * Success therefore implies nobody wrote between our read and our write: the snapshot was current.
  */
 import {
+  type ActiveEntry,
   type Channel,
   type ConsentAction,
   type ConsentEvent,
@@ -33,9 +36,9 @@ import {
   supersedes,
 } from "@optout/core";
 import type { Db } from "../db/client.ts";
-import { ENTRY_COLUMNS, type EntryView, entryFromRow } from "../db/rows.ts";
+import { activeEntryFromRow, ENTRY_COLUMNS, type EntryView, entryFromRow } from "../db/rows.ts";
 import type { BlocklistEntryRow } from "../db/schema/index.ts";
-import { refreshKv } from "../kv/active-entries.ts";
+import { writeActiveToKv } from "../kv/active-entries.ts";
 import { ApiError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 
@@ -104,9 +107,9 @@ export function appendChanges(
   if (changes.length === 0) return Promise.resolve([]);
   const committed = appendTurn.then(() => commitChanges(deps, changes, options));
   appendTurn = committed.catch(() => undefined);
-  // The KV refresh re-reads D1 after the commit, so it need not hold the turn.
-  return committed.then(async ({ outcomes, touched }) => {
-    await refreshKv(deps.db, deps.kv, touched);
+  // KV is written after the turn: it is a view, repaired on a miss and bounded by its TTL.
+  return committed.then(async ({ outcomes, kvViews }) => {
+    for (const [accountId, views] of kvViews) await writeActiveToKv(deps.kv, accountId, views);
     return outcomes;
   });
 }
@@ -115,7 +118,7 @@ async function commitChanges(
   deps: AppendDeps,
   changes: readonly ChangeRequest[],
   options: AppendOptions,
-): Promise<Pick<Plan, "outcomes" | "touched">> {
+): Promise<Pick<Plan, "outcomes" | "kvViews">> {
   const now = deps.now ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
     const snapshot = await readSnapshot(deps.db.$client, changes);
@@ -153,10 +156,10 @@ interface Snapshot {
 
 async function readSnapshot(d1: D1Database, changes: readonly ChangeRequest[]): Promise<Snapshot> {
   const accountIds = [...new Set(changes.map((c) => c.accountId))];
-  const keys = [
-    ...new Map(
-      changes.map((c) => [entryKey(c), [c.accountId, c.address, c.channel, scopeKey(c.scope)]] as const),
-    ).values(),
+  // Every entry of each address a change touches (not only the changed keys): after the commit
+  // they give the address's active entries for KV without another read.
+  const addresses = [
+    ...new Map(changes.map((c) => [`${c.accountId} ${c.address}`, [c.accountId, c.address]])).values(),
   ];
   const syncIds = changes.flatMap((c) => (c.syncChangeId ? [c.syncChangeId] : []));
 
@@ -174,11 +177,9 @@ async function readSnapshot(d1: D1Database, changes: readonly ChangeRequest[]): 
       .prepare(
         `SELECT ${ENTRY_COLUMNS} FROM json_each(?) j
         JOIN blocklist_entries e ON e.account_id = json_extract(j.value, '$[0]')
-          AND e.address = json_extract(j.value, '$[1]')
-          AND e.channel = json_extract(j.value, '$[2]')
-          AND e.scope_key = json_extract(j.value, '$[3]')`,
+          AND e.address = json_extract(j.value, '$[1]')`,
       )
-      .bind(JSON.stringify(keys)),
+      .bind(JSON.stringify(addresses)),
     d1
       .prepare(
         `SELECT change_id AS changeId, seq, applied FROM sync_applied
@@ -216,8 +217,8 @@ async function readSnapshot(d1: D1Database, changes: readonly ChangeRequest[]): 
 interface Plan {
   outcomes: ChangeOutcome[];
   statements: D1PreparedStatement[];
-  /** accountId → addresses whose entries moved (KV to refresh). */
-  touched: Map<string, Set<string>>;
+  /** accountId → address → its active entries after the commit, for addresses whose entries moved. */
+  kvViews: Map<string, Map<string, ActiveEntry[]>>;
 }
 
 async function planAppend(
@@ -303,10 +304,10 @@ async function planAppend(
     outcomes.push({ status: "appended", event, applied, entry: entryFromRow(state!) });
   }
 
-  if (events.length === 0) return { outcomes, statements: [], touched };
+  if (events.length === 0) return { outcomes, statements: [], kvViews: new Map() };
   return {
     outcomes,
-    touched,
+    kvViews: activeViews(entries, touched),
     statements: [
       ...insertEvents(d1, events),
       ...upsertEntries(d1, [...movedEntries.values()]),
@@ -314,6 +315,29 @@ async function planAppend(
       ...(syncRows.length ? insertSyncApplied(d1, syncRows, recordedAt) : []),
     ],
   };
+}
+
+/**
+ * The active entries of each touched address once the plan is committed, as `readActiveFromD1`
+ * would read them (ordered by seq): `entries` holds every entry of those addresses (the snapshot)
+ * with the plan's moves applied.
+ */
+function activeViews(
+  entries: ReadonlyMap<string, BlocklistEntryRow>,
+  touched: ReadonlyMap<string, ReadonlySet<string>>,
+): Map<string, Map<string, ActiveEntry[]>> {
+  const views = new Map<string, Map<string, ActiveEntry[]>>();
+  for (const [accountId, addresses] of touched) {
+    views.set(accountId, new Map([...addresses].map((a) => [a, []])));
+  }
+  for (const row of entries.values()) {
+    if (!row.active) continue;
+    views.get(row.accountId)?.get(row.address)?.push(activeEntryFromRow(row));
+  }
+  for (const byAddress of views.values()) {
+    for (const active of byAddress.values()) active.sort((a, b) => a.seq - b.seq);
+  }
+  return views;
 }
 
 // ---------- 3. statements (each a constant number of bound parameters, via json_each) ----------
