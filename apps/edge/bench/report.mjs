@@ -45,16 +45,25 @@ const goalText = (g) =>
     .filter(Boolean)
     .join(", ") || "—";
 
+/** Per request, from the counting build: "2 (5) | 1 / 1". */
+const storage = (c) => (c ? `${c.d1RoundTrips} (${c.d1Statements}) | ${c.kvReads} / ${c.kvWrites}` : "— | —");
+
 export function markdownTable(rows) {
   const lines = [
-    "| scenario | req/s | ceiling req/s | ratio | p50 ms | p99 ms | p99.9 ms | ceiling p99 ms | goal | met |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|---|---|",
+    "| scenario | req/s | ceiling req/s | ratio | p50 ms | p99 ms | p99.9 ms | ceiling p99 ms | D1 round trips (statements) | KV reads / writes | goal | met |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
   ];
   for (const r of rows) {
-    const met = r.misses.length ? `**no** (${r.misses.join("; ")})` : r.reference ? "(reference)" : "yes";
+    const met = r.misses.length
+      ? `**no** (${r.misses.join("; ")})`
+      : r.reference
+        ? "(reference)"
+        : r.goal.ratio === undefined && r.goal.p99 === undefined
+          ? "(no goal)"
+          : "yes";
     lines.push(
       `| ${r.label.replace(/\|/g, "\\|")} | ${r.rps.toFixed(0)} | ${r.ceilingRps.toFixed(0)} | ${r.ratio.toFixed(2)} | ` +
-        `${r.p50} | ${r.p99} | ${r.p999} | ${r.ceilingP99} | ${goalText(r.goal)} | ${met} |`,
+        `${r.p50} | ${r.p99} | ${r.p999} | ${r.ceilingP99} | ${storage(r.counts)} | ${goalText(r.goal)} | ${met} |`,
     );
   }
   return lines.join("\n");

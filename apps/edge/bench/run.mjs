@@ -38,10 +38,10 @@ const loadAtStart = loadavg();
 
 const work = mkdtempSync(join(tmpdir(), "optout-bench-"));
 const wranglerBin = join(edgeRoot, "node_modules", "wrangler", "bin", "wrangler.js");
-function build(config, outdir) {
+function build(config, outdir, script) {
   const run = spawnSync(
     process.execPath,
-    [wranglerBin, "deploy", "--dry-run", "--outdir", outdir, "--config", config],
+    [wranglerBin, "deploy", ...(script ? [script] : []), "--dry-run", "--outdir", outdir, "--config", config],
     { cwd: edgeRoot, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, encoding: "utf8" },
   );
   if (run.status !== 0) throw new Error(`wrangler build of ${config} failed:\n${run.stdout}\n${run.stderr}`);
@@ -50,6 +50,8 @@ function build(config, outdir) {
 say("building the production bundles (wrangler deploy --dry-run)");
 const edgeScript = build("wrangler.jsonc", join(work, "edge"));
 const ceilingScript = build("bench/ceiling/wrangler.jsonc", join(work, "ceiling"));
+// The edge with its bindings counted, for the storage round trips per request (not timed).
+const countingScript = build("wrangler.jsonc", join(work, "counting"), "bench/counting/index.ts");
 const compatibilityDate = /"compatibility_date":\s*"([^"]+)"/.exec(
   readFileSync(join(edgeRoot, "wrangler.jsonc"), "utf8"),
 )[1];
@@ -80,11 +82,10 @@ const runtime = {
 
 const adminToken = randomBytes(24).toString("hex");
 const inspectorPort = PROFILE ? await freePort() : undefined;
-const edge = new Miniflare({
+const edgeOptions = (script) => ({
   ...runtime,
-  ...(inspectorPort ? { inspectorPort } : {}),
-  scriptPath: edgeScript,
-  modulesRoot: dirname(edgeScript),
+  scriptPath: script,
+  modulesRoot: dirname(script),
   d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
   kvNamespaces: { KV: "00000000000000000000000000000000" },
   d1Persist: join(work, "d1"),
@@ -97,6 +98,8 @@ const edge = new Miniflare({
     ENVIRONMENT: "production",
   },
 });
+const edge = new Miniflare({ ...edgeOptions(edgeScript), ...(inspectorPort ? { inspectorPort } : {}) });
+let counting;
 const ceiling = new Miniflare({
   ...runtime,
   scriptPath: ceilingScript,
@@ -124,7 +127,9 @@ try {
   const scenarios = [
     ...buildScenarios(edgeUrl, fixture),
     floor("floor-kv", "reference: ceiling + one KV read", `${ceilingUrl}/kv`),
+    floor("floor-kv100", "reference: ceiling + one bulk KV read of 100 keys", `${ceilingUrl}/kv100`),
     floor("floor-d1", "reference: ceiling + one D1 query", `${ceilingUrl}/d1`),
+    floor("floor-d1-write", "reference: ceiling + one D1 write", `${ceilingUrl}/d1`, "POST"),
   ].filter((s) => !ONLY || ONLY.has(s.id));
   const ceilingRun = { url: `${ceilingUrl}/`, method: "GET" };
 
@@ -152,6 +157,21 @@ try {
     results.push({ ...scenario.meta, rounds });
   }
 
+  // Storage round trips per request: the same state, served by the counting build.
+  say("counting D1 and KV operations per request");
+  await edge.dispose();
+  counting = new Miniflare(edgeOptions(countingScript));
+  const countingUrl = (await counting.ready).toString().replace(/\/$/, "");
+  // The spare webhooks, signed again for this server's URL (Twilio signs the URL).
+  const spareFrom = fixture.moRequests.length;
+  const countingFixture = { ...fixture, ...(await signMo(countingUrl, fixture, 2, spareFrom)) };
+  const probes = buildScenarios(countingUrl, countingFixture);
+  for (const result of results) {
+    const probe = probes.find((p) => p.id === result.id);
+    if (!probe) continue;
+    result.counts = await countOne(countingUrl, probe);
+  }
+
   const report = {
     when: new Date().toISOString(),
     machine: {
@@ -173,7 +193,7 @@ try {
   failed = true;
   console.error(err);
 } finally {
-  await Promise.allSettled([edge.dispose(), ceiling.dispose()]);
+  await Promise.allSettled([edge.dispose(), ceiling.dispose(), counting?.dispose()]);
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
@@ -205,10 +225,12 @@ async function applyMigrations(db) {
 /** The floors' storage: one KV value shaped like a check entry list, one indexed D1 row. */
 async function seedFloors(mf) {
   const kv = await mf.getKVNamespace("KV");
-  await kv.put(
-    "e:acc:+14155550100",
-    JSON.stringify([{ address: "+14155550100", channel: "*", scope: { type: "account" }, seq: 1 }]),
-  );
+  const entries = JSON.stringify([
+    { address: "+14155550100", channel: "*", scope: { type: "account" }, seq: 1 },
+  ]);
+  await kv.put("e:acc:+14155550100", entries);
+  // The bulk floor reads 100 keys, a tenth of them with entries (like the POST /v1/check scenario).
+  for (let i = 0; i < 100; i++) await kv.put(`e:acc:${i}`, i % 10 === 0 ? entries : "[]");
   const db = await mf.getD1Database("DB");
   await db.batch([
     db.prepare("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)"),
@@ -217,8 +239,8 @@ async function seedFloors(mf) {
 }
 
 /** A reference row: the ceiling worker plus one storage round trip. */
-function floor(id, label, url) {
-  const opts = { url };
+function floor(id, label, url, method = "GET") {
+  const opts = { url, method };
   return {
     id,
     write: false,
@@ -285,24 +307,14 @@ async function seed(base) {
     return codes;
   };
   const [pageCode] = await mint(1, "408");
-  const writesNeeded = WRITES * (ROUNDS + 1);
+  // Every round and the warm-up use fresh items; two more are left for the counting probe.
+  const writesNeeded = WRITES * (ROUNDS + 1) + 2;
   const oneClickCodes = await mint(writesNeeded, "646");
 
   // Twilio signs the full URL plus the sorted form fields with the account's auth token.
   const twilioToken = randomBytes(16).toString("hex");
   await api(base, "PUT", "/v1/providers/twilio", key, { secret: twilioToken });
-  const moUrl = `${base}/mo/twilio/${account.id}`;
-  const moRequests = [];
-  for (let i = 0; i < writesNeeded; i++) {
-    const payload = inboundPayload("twilio", {
-      id: `SM${randomBytes(16).toString("hex")}`,
-      from: phone("312", i),
-      to: "+14155559000",
-      text: "STOP",
-    });
-    const signed = await signWebhook("twilio", { url: moUrl, ...payload, secret: twilioToken });
-    moRequests.push({ body: signed.body, headers: signed.headers });
-  }
+  const { moUrl, moRequests } = await signMo(base, { account, twilioToken }, writesNeeded);
 
   const eventBodies = [];
   const at = new Date(Date.now() - 60_000).toISOString();
@@ -336,10 +348,42 @@ async function seed(base) {
     checkItems,
     pageCode,
     oneClickCodes,
+    twilioToken,
     moUrl,
     moRequests,
     eventBodies,
   };
+}
+
+/** `count` STOP webhooks from distinct numbers, signed for `base` (Twilio signs the URL). */
+async function signMo(base, { account, twilioToken }, count, offset = 0) {
+  const moUrl = `${base}/mo/twilio/${account.id}`;
+  const moRequests = [];
+  for (let i = offset; i < offset + count; i++) {
+    const payload = inboundPayload("twilio", {
+      id: `SM${randomBytes(16).toString("hex")}`,
+      from: phone("312", i),
+      to: "+14155559000",
+      text: "STOP",
+    });
+    const signed = await signWebhook("twilio", { url: moUrl, ...payload, secret: twilioToken });
+    moRequests.push({ body: signed.body, headers: signed.headers });
+  }
+  return { moUrl, moRequests };
+}
+
+/** One warm request, then the counts of a second one (the steady state of the scenario). */
+async function countOne(base, scenario) {
+  const [warm, measured] = scenario.probe();
+  const send = (r) =>
+    fetch(r.url ?? `${base}${r.path}`, { method: r.method ?? "GET", headers: r.headers, body: r.body });
+  await (await send(warm)).arrayBuffer();
+  await (await fetch(`${base}/__bench/counts`)).arrayBuffer();
+  const res = await send(measured);
+  await res.arrayBuffer();
+  const counts = await (await fetch(`${base}/__bench/counts`)).json();
+  if (!res.ok) throw new Error(`${scenario.id}: the counting probe answered ${res.status}`);
+  return counts;
 }
 
 function buildScenarios(base, f) {
@@ -353,12 +397,13 @@ function buildScenarios(base, f) {
     meta: { id, label, goal, read: true },
     warmup: () => opts,
     round: () => opts,
+    probe: () => [opts, opts],
   });
   /** Write scenarios: each request its own pre-built item; the warm-up and every round use new ones. */
   const write = (id, label, goal, pool, toRequest) => {
     let next = 0;
     const take = () => {
-      const slice = pool.slice(next, next + WRITES);
+      const slice = pool.slice(next, Math.min(next + WRITES, pool.length - 2));
       next += WRITES;
       if (slice.length < WRITES) throw new Error(`${id}: ran out of pre-built requests`);
       let i = 0;
@@ -367,7 +412,9 @@ function buildScenarios(base, f) {
         requests: [{ setupRequest: (req) => ({ ...req, ...toRequest(slice[i++ % slice.length], i) }) }],
       };
     };
-    return { id, write: true, meta: { id, label, goal, read: false }, warmup: take, round: take };
+    // The pool's last two items are never taken by a round: the counting probe's.
+    const probe = () => pool.slice(-2).map((item, i) => toRequest(item, i));
+    return { id, write: true, meta: { id, label, goal, read: false }, warmup: take, round: take, probe };
   };
   let ip = 0;
   return [
@@ -404,6 +451,11 @@ function buildScenarios(base, f) {
       ...read("page", "GET /u/{code}", { ratio: 0.6, p99: 5 }, null),
       warmup: () => pageLoad(),
       round: () => pageLoad(),
+      probe: () =>
+        [0, 1].map(() => ({
+          url: `${base}/u/${f.pageCode}`,
+          headers: { "cf-connecting-ip": clientIp(ip++) },
+        })),
     },
     write(
       "one-click",
@@ -460,21 +512,31 @@ function wrapUrl(base, make) {
 /** One autocannon run; throughput and latency percentiles, and what went wrong. */
 function load(opts) {
   return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, pipelining: 1, timeout: 10, ...opts }, (err, r) => {
-      if (err) return reject(err);
-      const statuses = Object.entries(r.statusCodeStats ?? {})
-        .map(([code, s]) => `${code}×${s.count}`)
-        .join(" ");
-      const seconds = r.duration;
-      resolve({
-        requests: r.requests.total,
-        rps: r.requests.total / seconds,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        p999: r.latency.p99_9,
-        bad: r.non2xx + r.errors + r.timeouts,
-        statuses,
-      });
+    const started = performance.now();
+    let last = started;
+    const instance = autocannon(
+      { connections: CONNECTIONS, pipelining: 1, timeout: 10, ...opts },
+      (err, r) => {
+        if (err) return reject(err);
+        // autocannon reports whole seconds (and ends fixed-amount runs on its 1 s tick): time from
+        // the start to the last response instead.
+        const seconds = (last - started) / 1000;
+        const statuses = Object.entries(r.statusCodeStats ?? {})
+          .map(([code, s]) => `${code}×${s.count}`)
+          .join(" ");
+        resolve({
+          requests: r.requests.total,
+          rps: r.requests.total / seconds,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          p999: r.latency.p99_9,
+          bad: r.non2xx + r.errors + r.timeouts,
+          statuses,
+        });
+      },
+    );
+    instance.on("response", () => {
+      last = performance.now();
     });
   });
 }
