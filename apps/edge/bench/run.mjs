@@ -126,10 +126,10 @@ try {
   }
   const scenarios = [
     ...buildScenarios(edgeUrl, fixture),
-    floor("floor-kv", "reference: ceiling + one KV read", `${ceilingUrl}/kv`),
-    floor("floor-kv100", "reference: ceiling + one bulk KV read of 100 keys", `${ceilingUrl}/kv100`),
-    floor("floor-d1", "reference: ceiling + one D1 query", `${ceilingUrl}/d1`),
-    floor("floor-d1-write", "reference: ceiling + one D1 write", `${ceilingUrl}/d1`, "POST"),
+    floor("floor-kv", "floor: ceiling + one KV read", `${ceilingUrl}/kv`),
+    floor("floor-kv100", "floor: ceiling + bulk KV read, 100 keys", `${ceilingUrl}/kv100`),
+    floor("floor-d1", "floor: ceiling + one D1 query", `${ceilingUrl}/d1`),
+    floor("floor-d1-write", "floor: ceiling + one D1 write", `${ceilingUrl}/d1`, "POST"),
   ].filter((s) => !ONLY || ONLY.has(s.id));
   const ceilingRun = { url: `${ceilingUrl}/`, method: "GET" };
 
