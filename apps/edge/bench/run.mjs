@@ -37,6 +37,8 @@ const loadAtStart = loadavg();
 // ---------- build: exactly what `wrangler deploy` would upload ----------
 
 const work = mkdtempSync(join(tmpdir(), "optout-bench-"));
+// Whatever happens (a failed build, a runtime that does not start), the throwaway state goes.
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 const wranglerBin = join(edgeRoot, "node_modules", "wrangler", "bin", "wrangler.js");
 function build(config, outdir, script) {
   const run = spawnSync(
@@ -123,6 +125,7 @@ try {
     // For profiling by hand: the seeded edge stays up until Ctrl-C.
     say(`holding: API key ${fixture.key}, account ${fixture.account.id}, page code ${fixture.pageCode}`);
     await new Promise((resolve) => process.once("SIGINT", resolve));
+    throw new Error("held until Ctrl-C; nothing measured");
   }
   const scenarios = [
     ...buildScenarios(edgeUrl, fixture),
