@@ -65,7 +65,7 @@ export async function backfillCommand(config: Config, log: Logger): Promise<numb
       done = cursor;
       startedAt = performance.now();
       process.stderr.write(
-        `backfill: ${cursor > 0 ? `resuming at seq ${cursor}, ` : ""}${(total - cursor).toLocaleString("en-US")} change(s) to load from ${config.edgeUrl}\n`,
+        `backfill: ${marked ? `resuming at seq ${cursor}, ` : ""}${(total - cursor).toLocaleString("en-US")} change(s) to load from ${config.edgeUrl}\n`,
       );
       return undefined;
     },
