@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open.ts";
 import { ledgerStats } from "../src/db/queries/ledger.ts";
-import { CliProcess, runCli } from "./helpers/cli.ts";
+import { CliProcess, killLiveChildren, runCli } from "./helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "./helpers/database.ts";
 import { FakeEdge } from "./helpers/fake-edge.ts";
 import { FeedBuilder } from "./helpers/feed.ts";
@@ -25,6 +25,7 @@ beforeAll(async () => {
   edge.events = feed.events;
 });
 afterAll(async () => {
+  killLiveChildren();
   await edge?.stop();
   await db?.drop();
   rmSync(cwd, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { readCursor } from "../src/db/queries/cursor.ts";
 import { listEntries } from "../src/db/queries/entries.ts";
 import { insertOutbox, type NewOutboxChange } from "../src/db/queries/outbox.ts";
 import { FEED_CURSOR } from "../src/feed/sync-feed.ts";
-import { CliProcess, runCli } from "./helpers/cli.ts";
+import { CliProcess, killLiveChildren, runCli } from "./helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "./helpers/database.ts";
 import { FakeEdge } from "./helpers/fake-edge.ts";
 import { prng } from "./helpers/feed.ts";
@@ -15,6 +15,7 @@ import { TcpProxy } from "./helpers/tcp-proxy.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
+  killLiveChildren();
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "../src/db/client.ts";
 import { openDatabase } from "../src/db/open.ts";
-import { CliProcess, runCli } from "./helpers/cli.ts";
+import { CliProcess, killLiveChildren, runCli } from "./helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "./helpers/database.ts";
 import { FakeEdge } from "./helpers/fake-edge.ts";
 import { FeedBuilder } from "./helpers/feed.ts";
@@ -11,6 +11,7 @@ import { FeedBuilder } from "./helpers/feed.ts";
 let edge: FakeEdge;
 const targets: TestTarget[] = [];
 afterAll(async () => {
+  killLiveChildren();
   await edge?.stop();
   for (const t of targets) await t.drop();
 });

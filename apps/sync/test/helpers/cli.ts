@@ -10,6 +10,14 @@ export interface CliResult {
   stderr: string;
 }
 
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs every child still running: for afterAll, so a failed test leaves no daemon behind. */
+export function killLiveChildren(): void {
+  for (const child of live) child.kill("SIGKILL");
+  live.clear();
+}
+
 /** A running `optout-sync` child with its output collected as it comes. */
 export class CliProcess {
   readonly child: ChildProcess;
@@ -29,6 +37,8 @@ export class CliProcess {
     this.child.stderr!.setEncoding("utf8").on("data", (d: string) => {
       this.stderr += d;
     });
+    live.add(this.child);
+    this.child.on("exit", () => live.delete(this.child));
     this.exited = new Promise((resolve) => {
       this.child.on("close", (code, signal) =>
         resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }),

@@ -14,7 +14,7 @@ import { readCursor } from "../../src/db/queries/cursor.ts";
 import { listEntries } from "../../src/db/queries/entries.ts";
 import { eventFromLedgerRow, ledgerStats, readLedger } from "../../src/db/queries/ledger.ts";
 import { FEED_CURSOR } from "../../src/feed/sync-feed.ts";
-import { CliProcess, runCli } from "../helpers/cli.ts";
+import { CliProcess, killLiveChildren, runCli } from "../helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "../helpers/database.ts";
 import { prng } from "../helpers/feed.ts";
 import { RealEdge } from "../helpers/real-edge.ts";
@@ -36,6 +36,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  killLiveChildren();
   await edge?.stop();
   await db?.drop();
 });
