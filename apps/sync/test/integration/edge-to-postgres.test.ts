@@ -7,12 +7,15 @@ import {
   scopeKey,
   verifyChain,
 } from "@optout/core";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/client.ts";
 import { type Database, openDatabase } from "../../src/db/open.ts";
 import { readChainHeads } from "../../src/db/queries/chain-heads.ts";
 import { readCursor } from "../../src/db/queries/cursor.ts";
 import { listEntries } from "../../src/db/queries/entries.ts";
 import { eventFromLedgerRow, ledgerStats, readLedger } from "../../src/db/queries/ledger.ts";
+import { insertOutbox } from "../../src/db/queries/outbox.ts";
 import { FEED_CURSOR } from "../../src/feed/sync-feed.ts";
 import { CliProcess, killLiveChildren, runCli } from "../helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "../helpers/database.ts";
@@ -205,5 +208,81 @@ describe(`a real edge on loopback → ${DB_KIND}`, () => {
     await withDatabase(async ({ db: pg }) => {
       expect(await ledgerStats(pg)).toEqual({ count: finalTotal, minSeq: 1, maxSeq: finalTotal });
     });
+  });
+
+  it("outbox rows reach the real edge once, come back recognized, and both stores agree on simultaneous changes", async () => {
+    const [acme] = accounts as [CreateAccountResult];
+    const hour = 3_600_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    // The same entries changed on both sides around the same time, in different orders.
+    await edge.request("POST", "/v1/blocklist", acme.apiKey, { address: "+14155550301" });
+    await edge.request("POST", "/v1/blocklist", acme.apiKey, { address: "+14155550302" });
+    await withDatabase(async ({ db: pg }) => {
+      await insertOutbox(pg, {
+        changes: [
+          // Later than the edge's block: wins on both sides.
+          {
+            accountId: acme.id,
+            address: "+14155550301",
+            channel: "*",
+            scope: { type: "account" },
+            action: "opt_in",
+            occurredAt: at(hour),
+          },
+          // Earlier than the edge's block: recorded, loses on both sides.
+          {
+            accountId: acme.id,
+            address: "+14155550302",
+            channel: "*",
+            scope: { type: "account" },
+            action: "opt_in",
+            occurredAt: at(-hour),
+          },
+          {
+            accountId: acme.id,
+            address: "pushed@example.com",
+            channel: "email",
+            scope: { type: "sender", sender: "ACME" },
+            action: "opt_out",
+            reason: "from the CRM",
+          },
+        ],
+      });
+    });
+    const first = await runCli(["once"], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^pushed 3 outbox change\(s\); applied \d+ change\(s\)/);
+    // An edge change after the push, and a second round: nothing is pushed again.
+    await edge.request("DELETE", "/v1/blocklist", acme.apiKey, {
+      address: "pushed@example.com",
+      channel: "email",
+      scope: { type: "sender", sender: "ACME" },
+    });
+    const second = await runCli(["once"], env);
+    expect(second.stdout).toMatch(/^applied 1 change\(s\)/);
+    await expectPostgresEqualsEdge();
+    const feed = await edgeFeed();
+    const primary = feed.filter(
+      (e) => e.source === "primary" && String(e.evidence.changeId ?? "").length === 36,
+    );
+    expect(primary).toHaveLength(3);
+    await withDatabase(async ({ db: pg }) => {
+      const rows = await listEntries(pg, { accountId: acme.id });
+      const state = (address: string) => rows.find((r) => r.address === address)?.active;
+      expect([state("+14155550301"), state("+14155550302"), state("pushed@example.com")]).toEqual([
+        false,
+        true,
+        false,
+      ]);
+      const outbox = rowsOf<{ edgeSeq: string; appliedSeq: string }>(
+        await pg.execute(
+          sql`select edge_seq as "edgeSeq", applied_seq as "appliedSeq" from optout.outbox order by id`,
+        ),
+      );
+      expect(outbox.map((o) => Number(o.appliedSeq))).toEqual(primary.map((e) => e.seq));
+      expect(outbox.map((o) => Number(o.edgeSeq))).toEqual(primary.map((e) => e.seq));
+    });
+    const verify = await runCli(["verify"], env);
+    expect(verify.code, verify.stdout).toBe(0);
   });
 });
