@@ -2,8 +2,8 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalEdge } from "../testing/local-edge.ts";
 import { expectAccessible, launchChromium, PHONE } from "./chromium.ts";
-import { EdgeServer } from "./edge-server.ts";
 
 /**
  * The unsubscribe page in a real browser (headless Chromium) against a real local edge
@@ -19,7 +19,7 @@ interface Account {
   apiKey: string;
 }
 
-let edge: EdgeServer | undefined;
+let edge: LocalEdge | undefined;
 let edgeReady: Promise<unknown> = Promise.resolve();
 let browser: Browser | undefined;
 let account: Account;
@@ -28,10 +28,10 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   // Chromium first: without it the suite fails at once, with a message that says how to install it.
   browser = await launchChromium();
-  edge = new EdgeServer();
+  edge = new LocalEdge();
   edgeReady = edge.start();
   await edgeReady;
-  account = await edge.api<Account>("POST", "/v1/accounts", edge.adminToken, {
+  account = await edge.request<Account>("POST", "/v1/accounts", edge.adminToken, {
     name: "Demo Coffee",
     defaultRegion: "US",
   });
@@ -47,12 +47,12 @@ afterAll(async () => {
 const server = () => edge!;
 
 async function mint(owner: Account, body: Record<string, unknown>) {
-  return server().api<{ code: string; url: string }>("POST", "/v1/links", owner.apiKey, body);
+  return server().request<{ code: string; url: string }>("POST", "/v1/links", owner.apiKey, body);
 }
 
 async function allowed(owner: Account, address: string, sender: string, channel = "sms") {
   const query = new URLSearchParams({ address, sender, channel, consistency: "strong" });
-  const res = await server().api<{ allowed: boolean }>("GET", `/v1/check?${query}`, owner.apiKey);
+  const res = await server().request<{ allowed: boolean }>("GET", `/v1/check?${query}`, owner.apiKey);
   return res.allowed;
 }
 
@@ -129,11 +129,11 @@ describe("the unsubscribe page in Chromium on a phone", () => {
   });
 
   it("offers both scopes when the account allows it, and works by keyboard alone with a visible focus", async () => {
-    const both = await server().api<Account>("POST", "/v1/accounts", server().adminToken, {
+    const both = await server().request<Account>("POST", "/v1/accounts", server().adminToken, {
       name: "Both Bakery",
       defaultRegion: "US",
     });
-    await server().api("PUT", "/v1/links/settings", both.apiKey, { offerBothScopes: true });
+    await server().request("PUT", "/v1/links/settings", both.apiKey, { offerBothScopes: true });
     const address = "+14155550101";
     const { url } = await mint(both, {
       address,

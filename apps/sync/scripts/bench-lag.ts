@@ -11,17 +11,17 @@
  */
 
 import type { CreateAccountResult, SyncChange } from "@optout/core";
+import { LocalEdge } from "@optout/edge/testing";
 import pg from "pg";
 import { CliProcess } from "../test/helpers/cli.ts";
 import { createTestTarget } from "../test/helpers/database.ts";
-import { RealEdge } from "../test/helpers/real-edge.ts";
 
 const RATE = Number(process.env.LAG_RATE ?? 1000);
 const SECONDS = Number(process.env.LAG_SECONDS ?? 30);
 process.env.DATABASE_URL ||= "postgres://postgres@127.0.0.1:5432/postgres";
 
 async function main() {
-  const edge = new RealEdge();
+  const edge = new LocalEdge();
   const target = await createTestTarget();
   let daemon: CliProcess | undefined;
   try {

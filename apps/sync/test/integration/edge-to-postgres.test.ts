@@ -7,6 +7,7 @@ import {
   scopeKey,
   verifyChain,
 } from "@optout/core";
+import { LocalEdge } from "@optout/edge/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.ts";
@@ -20,16 +21,15 @@ import { FEED_CURSOR } from "../../src/feed/sync-feed.ts";
 import { CliProcess, killLiveChildren, runCli } from "../helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "../helpers/database.ts";
 import { prng } from "../helpers/feed.ts";
-import { RealEdge } from "../helpers/real-edge.ts";
 
-let edge: RealEdge;
+let edge: LocalEdge;
 let db: TestTarget;
 let env: Record<string, string>;
 const accounts: CreateAccountResult[] = [];
 
 beforeAll(async () => {
   // Assigned one by one, so afterAll cleans up whichever started even if the other failed.
-  const starting = new RealEdge();
+  const starting = new LocalEdge();
   edge = starting;
   db = await createTestTarget();
   await starting.start();

@@ -7,14 +7,21 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-const EDGE_DIR = fileURLToPath(new URL("../../../edge", import.meta.url));
+/**
+ * The real edge for Node-side tests and scripts (browser tests, the sync daemon's integration
+ * tests, the lag benchmark): apps/edge under `wrangler dev` on a free loopback port, local D1
+ * (migrations applied) and KV in a throwaway `--persist-to` directory, its own tokens. Shares
+ * nothing with a developer's `pnpm dev`. Import it as `@optout/edge/testing`.
+ */
+
+const EDGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 const WRANGLER = join(
   dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
   "bin",
   "wrangler.js",
 );
 
-async function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -25,15 +32,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-/**
- * The real edge (apps/edge) under `wrangler dev` on loopback, with local D1 and KV persisted
- * to a throwaway directory and its own tokens. Nothing is shared with a developer's
- * `pnpm dev`: another port, another state directory.
- */
-export class RealEdge {
-  readonly adminToken = "integration-admin-token-0123456789abcdef";
-  readonly syncToken = "integration-sync-token-0123456789abcdef";
+export class LocalEdge {
+  readonly adminToken = "local-edge-admin-token-0123456789abcdef";
+  readonly syncToken = "local-edge-sync-token-0123456789abcdef";
   url = "";
+  /** wrangler's output, for failure messages. */
   output = "";
   #child: ChildProcess | undefined;
   #dir = "";
@@ -50,7 +53,7 @@ export class RealEdge {
   }
 
   async #start(): Promise<this> {
-    this.#dir = mkdtempSync(join(tmpdir(), "optout-edge-"));
+    this.#dir = mkdtempSync(join(tmpdir(), "optout-local-edge-"));
     const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" };
     await promisify(execFile)(
       process.execPath,
@@ -77,18 +80,19 @@ export class RealEdge {
         `ADMIN_TOKEN:${this.adminToken}`,
         "--var",
         `SYNC_TOKEN:${this.syncToken}`,
+        "--var",
+        `PUBLIC_LINK_BASE:${this.url}`,
         "--show-interactive-dev-session=false",
         "--log-level",
         "warn",
       ],
       { cwd: EDGE_DIR, env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
     );
-    this.#child.stdout!.on("data", (d) => {
+    const collect = (d: Buffer) => {
       this.output += d;
-    });
-    this.#child.stderr!.on("data", (d) => {
-      this.output += d;
-    });
+    };
+    this.#child.stdout!.on("data", collect);
+    this.#child.stderr!.on("data", collect);
     const deadline = Date.now() + 90_000;
     for (;;) {
       try {
@@ -99,7 +103,7 @@ export class RealEdge {
       }
       if (this.#child.exitCode !== null) throw new Error(`wrangler dev exited:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`wrangler dev did not become healthy:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 
@@ -107,18 +111,15 @@ export class RealEdge {
     const child = this.#child;
     if (child?.pid && child.exitCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
+      const kill = (signal: NodeJS.Signals) => {
         try {
-          process.kill(-child.pid!, "SIGKILL");
+          process.kill(-child.pid!, signal);
         } catch {
           // already gone
         }
-      }, 5000);
+      };
+      kill("SIGTERM");
+      const timer = setTimeout(() => kill("SIGKILL"), 5000);
       await exited;
       clearTimeout(timer);
     }
@@ -126,10 +127,9 @@ export class RealEdge {
   }
 
   /**
-   * One API call. wrangler dev reloads the worker when apps/edge's sources change (as they do
-   * while the edge is being developed) and answers 503 to a request caught in the reload; the
-   * calls the tests make are safe to repeat (sync/apply is idempotent by id, blocklist writes
-   * change nothing the second time), so those are retried.
+   * One JSON API call; throws with the body on any other non-2xx answer. wrangler dev reloads the
+   * worker when apps/edge's sources change (while someone edits them) and answers 503 to a request
+   * caught in the reload; callers here make calls that are safe to repeat, so those are retried.
    */
   async request<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
     for (let attempt = 1; ; attempt++) {
