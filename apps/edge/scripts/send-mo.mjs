@@ -13,26 +13,56 @@
 import { parseArgs } from "node:util";
 import { inboundPayload, PROVIDERS, signWebhook, telnyxKeyPair } from "./mo-payloads.mjs";
 
-const { values } = parseArgs({
-  options: {
-    provider: { type: "string", default: "twilio" },
-    account: { type: "string" },
-    secret: { type: "string" },
-    algorithm: { type: "string" },
-    from: { type: "string", default: "+14155550100" },
-    to: { type: "string", default: "+14155550199" },
-    text: { type: "string", default: "STOP" },
-    id: { type: "string" },
-    base: {
-      type: "string",
-      default: process.env.EDGE_URL ?? `http://127.0.0.1:${process.env.EDGE_PORT ?? "8787"}`,
+const USAGE = `usage: node scripts/send-mo.mjs --account acc_... --secret <secret> [options]
+
+Posts an inbound message to /mo/{provider}/{account}, signed as the provider signs it.
+
+  --provider P     ${"twilio"} (default), vonage, plivo, telnyx, infobip, sinch, bandwidth, messagebird, generic
+  --account ID     the account id (required)
+  --secret S       what the account stored with PUT /v1/providers/{provider} (required)
+  --text T         the message text (default STOP)
+  --from N, --to N the end user's number and your number (defaults +14155550100, +14155550199)
+  --id ID          the provider's message id (default: a new one; repeat one to test replays)
+  --base URL       the edge (default $EDGE_URL or http://127.0.0.1:$EDGE_PORT|8787)
+  --algorithm A    Vonage signature method: sha1, sha256, sha512
+  --forge          sign with a wrong secret (expect 401)
+  --stale          sign with a timestamp 10 minutes old (expect 401 where the scheme has one)
+  --telnyx-keys    print a new Ed25519 key pair for Telnyx and exit
+  --quiet          print only the status
+`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      help: { type: "boolean", short: "h", default: false },
+      provider: { type: "string", default: "twilio" },
+      account: { type: "string" },
+      secret: { type: "string" },
+      algorithm: { type: "string" },
+      from: { type: "string", default: "+14155550100" },
+      to: { type: "string", default: "+14155550199" },
+      text: { type: "string", default: "STOP" },
+      id: { type: "string" },
+      base: {
+        type: "string",
+        default: process.env.EDGE_URL ?? `http://127.0.0.1:${process.env.EDGE_PORT ?? "8787"}`,
+      },
+      forge: { type: "boolean", default: false },
+      stale: { type: "boolean", default: false },
+      "telnyx-keys": { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
     },
-    forge: { type: "boolean", default: false },
-    stale: { type: "boolean", default: false },
-    "telnyx-keys": { type: "boolean", default: false },
-    quiet: { type: "boolean", default: false },
-  },
-});
+  });
+} catch (err) {
+  console.error(`send-mo: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 if (values["telnyx-keys"]) {
   const { publicKey, privateKeyPkcs8 } = await telnyxKeyPair();
