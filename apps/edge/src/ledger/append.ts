@@ -36,6 +36,7 @@ import {
   supersedes,
 } from "@optout/core";
 import type { Db } from "../db/client.ts";
+import { jsonChunks, jsonFields } from "../db/json-rows.ts";
 import { activeEntryFromRow, ENTRY_COLUMNS, type EntryView, entryFromRow } from "../db/rows.ts";
 import type { BlocklistEntryRow } from "../db/schema/index.ts";
 import { writeActiveToKv } from "../kv/active-entries.ts";
@@ -79,9 +80,6 @@ export interface AppendDeps {
 
 /** Enough for this many writers racing on one account: each failed attempt means another committed. */
 export const MAX_APPEND_ATTEMPTS = 20;
-
-// A bound parameter may hold up to 2 MB in D1; stay well below with JSON chunks of ~512 KB.
-const MAX_JSON_PARAM = 512 * 1024;
 
 export interface AppendOptions {
   /**
@@ -342,27 +340,6 @@ function activeViews(
 
 // ---------- 3. statements (each a constant number of bound parameters, via json_each) ----------
 
-function chunkJson<T>(items: readonly T[]): string[] {
-  const chunks: string[] = [];
-  let current: string[] = [];
-  let size = 0;
-  for (const item of items) {
-    const json = JSON.stringify(item);
-    if (current.length > 0 && size + json.length > MAX_JSON_PARAM) {
-      chunks.push(`[${current.join(",")}]`);
-      current = [];
-      size = 0;
-    }
-    current.push(json);
-    size += json.length + 1;
-  }
-  if (current.length) chunks.push(`[${current.join(",")}]`);
-  return chunks;
-}
-
-/** `json_extract(value, '$.a'), json_extract(value, '$.b'), ...` for rows sent as JSON objects. */
-const fields = (...names: string[]) => names.map((n) => `json_extract(value, '$.${n}')`).join(", ");
-
 function insertEvents(d1: D1Database, events: readonly ConsentEvent[]) {
   const rows = events.map((e) => ({
     ...e,
@@ -371,9 +348,9 @@ function insertEvents(d1: D1Database, events: readonly ConsentEvent[]) {
   }));
   const sql = `INSERT INTO ledger_events (seq, id, account_id, address, channel, scope_key, action, source,
       occurred_at, recorded_at, evidence, prev_hash, hash)
-    SELECT ${fields("seq", "id", "accountId", "address", "channel", "scopeKey", "action", "source", "occurredAt", "recordedAt", "evidence", "prevHash", "hash")}
+    SELECT ${jsonFields("seq", "id", "accountId", "address", "channel", "scopeKey", "action", "source", "occurredAt", "recordedAt", "evidence", "prevHash", "hash")}
     FROM json_each(?)`;
-  return chunkJson(rows).map((json) => d1.prepare(sql).bind(json));
+  return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json));
 }
 
 function upsertEntries(d1: D1Database, rows: readonly BlocklistEntryRow[]) {
@@ -381,12 +358,12 @@ function upsertEntries(d1: D1Database, rows: readonly BlocklistEntryRow[]) {
   // `WHERE true` resolves SQLite's parsing ambiguity between a SELECT's join and ON CONFLICT.
   const sql = `INSERT INTO blocklist_entries (account_id, address, channel, scope_key, active, source, reason,
       occurred_at, seq, created_at, updated_at)
-    SELECT ${fields("accountId", "address", "channel", "scopeKey", "active", "source", "reason", "occurredAt", "seq", "createdAt", "updatedAt")}
+    SELECT ${jsonFields("accountId", "address", "channel", "scopeKey", "active", "source", "reason", "occurredAt", "seq", "createdAt", "updatedAt")}
     FROM json_each(?) WHERE true
     ON CONFLICT (account_id, address, channel, scope_key) DO UPDATE SET
       active = excluded.active, source = excluded.source, reason = excluded.reason,
       occurred_at = excluded.occurred_at, seq = excluded.seq, updated_at = excluded.updated_at`;
-  return chunkJson(values).map((json) => d1.prepare(sql).bind(json));
+  return jsonChunks(values).map((json) => d1.prepare(sql).bind(json));
 }
 
 function updateHeads(d1: D1Database, events: readonly ConsentEvent[]) {
@@ -405,7 +382,7 @@ function insertSyncApplied(d1: D1Database, rows: readonly [string, number, 0 | 1
   const sql = `INSERT INTO sync_applied (change_id, seq, applied, recorded_at)
     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?2
     FROM json_each(?1)`;
-  return chunkJson(rows).map((json) => d1.prepare(sql).bind(json, recordedAt));
+  return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json, recordedAt));
 }
 
 /** A lost race shows up as a UNIQUE/PRIMARY KEY violation, possibly wrapped by drizzle. */

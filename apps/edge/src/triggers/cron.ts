@@ -22,11 +22,11 @@ import {
   type TriggerEvent,
 } from "@optout/core";
 import type { Db } from "../db/client.ts";
+import { rowsOf } from "../db/json-rows.ts";
 import { appendChanges } from "../ledger/append.ts";
 import { errorName, log } from "../lib/log.ts";
 import { type Firing, firingChange, firingStatements } from "./firing.ts";
 import { RULE_COLUMNS, ruleFromRow } from "./rules.ts";
-import { rowsOf } from "./sql.ts";
 
 export interface CronLimits {
   /** Deadlines claimed per batch; each firing costs one KV write, so batches × size stays < 1000. */

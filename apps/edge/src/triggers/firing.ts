@@ -1,7 +1,7 @@
 import { firingOccurredAt, type TriggerEvent, triggerEvidence } from "@optout/core";
+import { jsonChunks, jsonFields } from "../db/json-rows.ts";
 import type { ChangeOutcome, ChangeRequest } from "../ledger/append.ts";
 import type { StoredRule } from "./rules.ts";
-import { jsonChunks, jsonFields } from "./sql.ts";
 
 /** One rule firing for one message: it becomes one `opt_out` change with source `trigger`. */
 export interface Firing {

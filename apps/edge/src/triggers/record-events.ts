@@ -24,12 +24,12 @@ import {
   triggersFiredBy,
 } from "@optout/core";
 import type { Db } from "../db/client.ts";
+import { jsonChunks, jsonFields, rowsOf } from "../db/json-rows.ts";
 import { appendChanges } from "../ledger/append.ts";
 import { ApiError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { type FiredTrigger, type Firing, firedTriggers, firingChange, firingStatements } from "./firing.ts";
 import { RULE_COLUMNS, ruleFromRow } from "./rules.ts";
-import { jsonChunks, jsonFields, rowsOf } from "./sql.ts";
 
 export interface EventDeps {
   db: Db;

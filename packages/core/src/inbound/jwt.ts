@@ -3,7 +3,15 @@
  * (Vonage Messages API, MessageBird). Only HS256/384/512 are accepted: `none` and asymmetric
  * algorithms are refused, so a forged header cannot choose a weaker check.
  */
-import { base64UrlDecode, base64UrlEncode, type HmacHash, hmac, timingSafeEqual } from "./signing.ts";
+import {
+  base64UrlDecode,
+  base64UrlEncode,
+  type HmacHash,
+  hex,
+  hmac,
+  sha256,
+  timingSafeEqual,
+} from "./signing.ts";
 
 const HASHES: Record<string, HmacHash> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
 
@@ -49,4 +57,21 @@ export async function verifyHmacJwt(
 export function numericClaim(claims: JwtClaims, name: string): number | undefined {
   const v = claims[name];
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * The `payload_hash` claim (hex SHA-256 of the raw body) both JWT-signing providers use: when
+ * present it must match the body; when absent the body must be empty, or the signature would not
+ * cover what we are about to act on. Returns the reason it fails, or undefined.
+ */
+export async function payloadHashProblem(claims: JwtClaims, body: string): Promise<string | undefined> {
+  const payloadHash = claims.payload_hash;
+  if (typeof payloadHash === "string") {
+    if (body.length === 0) return "JWT payload_hash is set but the request has no body";
+    if (!timingSafeEqual(payloadHash.toLowerCase(), hex(await sha256(body)))) {
+      return "JWT payload_hash does not match the body";
+    }
+    return undefined;
+  }
+  return body.length > 0 ? "JWT has no payload_hash claim but the request has a body" : undefined;
 }

@@ -21,7 +21,7 @@
  */
 import { z } from "zod";
 import { DomainError } from "../../errors.ts";
-import { numericClaim, verifyHmacJwt } from "../jwt.ts";
+import { numericClaim, payloadHashProblem, verifyHmacJwt } from "../jwt.ts";
 import { internationalNumber, parseJson, toInstant, validate } from "../payload.ts";
 import {
   checkTimestamp,
@@ -73,15 +73,8 @@ async function verifyJwt(
   if (!timingSafeEqual(c.url_hash.toLowerCase(), hex(await sha256(request.url)))) {
     return fail("JWT url_hash does not match the request URL");
   }
-  if (typeof c.payload_hash === "string") {
-    if (request.body.length === 0) return fail("JWT payload_hash is set but the request has no body");
-    if (!timingSafeEqual(c.payload_hash.toLowerCase(), hex(await sha256(request.body)))) {
-      return fail("JWT payload_hash does not match the body");
-    }
-  } else if (request.body.length > 0) {
-    return fail("JWT has no payload_hash claim but the request has a body");
-  }
-  return ok();
+  const payloadProblem = await payloadHashProblem(c, request.body);
+  return payloadProblem ? fail(payloadProblem) : ok();
 }
 
 async function verifyBird(

@@ -18,7 +18,7 @@
  */
 import { z } from "zod";
 import { DomainError } from "../../errors.ts";
-import { numericClaim, verifyHmacJwt } from "../jwt.ts";
+import { numericClaim, payloadHashProblem, verifyHmacJwt } from "../jwt.ts";
 import { hmacMd5, md5 } from "../md5.ts";
 import { internationalNumber, parseJson, toInstant, validate } from "../payload.ts";
 import {
@@ -35,7 +35,7 @@ import {
   type VerifyResult,
   type WebhookRequest,
 } from "../request.ts";
-import { hex, hmac, sha256, timingSafeEqual } from "../signing.ts";
+import { hex, hmac, timingSafeEqual } from "../signing.ts";
 import type { InboundMessage, ParseContext, ProviderAdapter } from "../types.ts";
 
 type SmsMethod = "md5hash" | "md5" | "sha1" | "sha256" | "sha512";
@@ -128,15 +128,8 @@ async function verifyMessagesJwt(
   if (Math.abs(unixNow(options) - iat) > tolerance(options)) {
     return fail(`JWT iat is outside the ${tolerance(options)} s window`);
   }
-  const payloadHash = jwt.claims.payload_hash;
-  if (typeof payloadHash === "string") {
-    if (!timingSafeEqual(payloadHash.toLowerCase(), hex(await sha256(request.body)))) {
-      return fail("JWT payload_hash does not match the body");
-    }
-  } else if (request.body.length > 0) {
-    return fail("JWT has no payload_hash claim but the request has a body");
-  }
-  return ok();
+  const payloadProblem = await payloadHashProblem(jwt.claims, request.body);
+  return payloadProblem ? fail(payloadProblem) : ok();
 }
 
 async function verify(
