@@ -44,8 +44,25 @@ if (migrate.status !== 0) {
 const child = spawn(
   process.execPath,
   [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)],
-  { cwd: root, env, stdio: "inherit" },
+  { cwd: root, env, stdio: ["inherit", "pipe", "pipe"] },
 );
+// The sync daemon (root `pnpm dev`) polls the change feed every second; its successful polls
+// would bury everything else, so they are not shown. VERBOSE_LOGS=1 shows every line.
+const isFeedPoll = (line) =>
+  /GET \/v1\/changes(\?\S*)? 200\b/.test(line) || /"route":"\/v1\/changes","status":200\b/.test(line);
+for (const [from, to] of [
+  [child.stdout, process.stdout],
+  [child.stderr, process.stderr],
+]) {
+  let rest = "";
+  from.setEncoding("utf8");
+  from.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) if (process.env.VERBOSE_LOGS || !isFeedPoll(line)) to.write(`${line}\n`);
+  });
+  from.on("end", () => rest && to.write(rest));
+}
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
