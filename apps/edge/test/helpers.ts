@@ -78,7 +78,10 @@ export async function check(account: TestAccount, query: Record<string, string>)
 /** Everything that a write would change, to assert that a rejected request wrote nothing. */
 export async function storageSnapshot() {
   const [accounts, ledger, entries, synced, triggers, keywords, kv] = await Promise.all([
-    env.DB.prepare("SELECT COUNT(*) AS n FROM accounts").first(),
+    env.DB.prepare(
+      `SELECT COUNT(*) AS n, (SELECT COUNT(*) FROM api_keys) AS keys,
+        (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL) AS revokedKeys FROM accounts`,
+    ).first(),
     env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(MAX(seq), 0) AS maxSeq FROM ledger_events").first(),
     env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(active), 0) AS active FROM blocklist_entries").first(),
     env.DB.prepare("SELECT COUNT(*) AS n FROM sync_applied").first(),

@@ -185,6 +185,9 @@ const routes: RouteCase[] = [
     body: { supportContact: "intruder" },
   },
   { name: "GET /v1/review", kind: "account", method: "GET", path: "/v1/review" },
+  { name: "POST /v1/keys", kind: "account", method: "POST", path: "/v1/keys", body: { name: "intruder" } },
+  { name: "GET /v1/keys", kind: "account", method: "GET", path: "/v1/keys" },
+  { name: "DELETE /v1/keys/{id}", kind: "account", method: "DELETE", path: "/v1/keys/key_owners_spare" },
   {
     name: "POST /v1/sync/apply",
     kind: "sync",
@@ -250,6 +253,13 @@ beforeAll(async () => {
       JSON.stringify({ keywords: ["OWNERSTOP"], action: "opt_out", replies: { en: "owner's secret" } }),
       new Date().toISOString(),
     )
+    .run();
+  // The owner's spare key, for the route that revokes one (the owner keeps its first key).
+  await env.DB.prepare(
+    `INSERT INTO api_keys (id, account_id, key_hash, key_prefix, name, created_at)
+    VALUES ('key_owners_spare', ?, ?, 'sk_test_Spar', 'owner''s secret', ?)`,
+  )
+    .bind(owner.id, "0".repeat(64), new Date().toISOString())
     .run();
   const review = JSON.stringify({
     messages: [{ id: "owners-mo", from: ownersAddress, to: "ACME", text: "owner's secret: stop this bill" }],

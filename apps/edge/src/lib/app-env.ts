@@ -5,6 +5,8 @@ import type { Db } from "../db/client.ts";
 export interface Principal {
   accountId: string;
   defaultRegion: string | null;
+  /** The mode of the API key the request came with; unset for webhooks (no key). */
+  keyMode?: "live" | "test";
 }
 
 export interface AppEnv {

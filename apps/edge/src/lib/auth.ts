@@ -60,6 +60,14 @@ function rememberPrincipal(keyHash: string, principal: Principal, now: number) {
 }
 
 /**
+ * Drops a key from this isolate's cache, so a revoked key stops working here at once (other
+ * isolates drop it within `KEY_CACHE_TTL_MS`). Called by `DELETE /v1/keys/{id}`.
+ */
+export function forgetVerifiedKey(keyHash: string): void {
+  verifiedKeys.delete(keyHash);
+}
+
+/**
  * Account routes: `Authorization: Bearer sk_live_...|sk_test_...`. The key is looked up by its
  * SHA-256 (the only form stored), from the isolate's cache of recently verified keys or D1.
  */
@@ -82,7 +90,11 @@ export const requireAccount = createMiddleware<AppEnv>(async (c, next) => {
     if (!row || !timingSafeEqual(row.keyHash, keyHash)) {
       throw new ApiError(401, "unauthorized", "unknown or revoked API key");
     }
-    principal = { accountId: row.accountId, defaultRegion: row.defaultRegion };
+    principal = {
+      accountId: row.accountId,
+      defaultRegion: row.defaultRegion,
+      keyMode: key.startsWith("sk_live_") ? "live" : "test",
+    };
     rememberPrincipal(keyHash, principal, now);
   }
   c.set("principal", principal);

@@ -5,6 +5,7 @@ import { checkRoutes } from "./check/index.ts";
 import { eventRoutes } from "./events/index.ts";
 import { evidenceRoutes } from "./evidence/index.ts";
 import { healthRoutes } from "./health/index.ts";
+import { keyRoutes } from "./keys/index.ts";
 import { keywordRuleRoutes } from "./keyword-rules/index.ts";
 import { linkRoutes } from "./links/index.ts";
 import { moRoutes } from "./mo/index.ts";
@@ -19,6 +20,7 @@ import { unsubscribeRoutes } from "./unsubscribe/index.ts";
 export const routers = [
   healthRoutes,
   accountRoutes,
+  keyRoutes,
   blocklistRoutes,
   checkRoutes,
   changesRoutes,

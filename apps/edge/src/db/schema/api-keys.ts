@@ -12,6 +12,10 @@ export const apiKeys = sqliteTable(
     keyHash: text("key_hash").notNull(),
     /** First characters of the key (`sk_live_AbCd`), so an operator can tell keys apart. */
     keyPrefix: text("key_prefix").notNull(),
+    /** Optional label the account gives the key (`POST /v1/keys`); null for older keys. */
+    name: text("name"),
+    /** Last four characters of the key, for display; null for keys created before it was stored. */
+    lastFour: text("last_four"),
     createdAt: text("created_at").notNull(),
     /** Set when revoked; a revoked key never authenticates again. */
     revokedAt: text("revoked_at"),

@@ -56,6 +56,7 @@ export const accountRoutes = createRouter().openapi(createAccount, async (c) => 
       accountId: id,
       keyHash: await sha256Hex(apiKey),
       keyPrefix: apiKey.slice(0, 12),
+      lastFour: apiKey.slice(-4),
       createdAt: now,
     }),
   ]);
