@@ -28,6 +28,8 @@ export const Env = z.object({
     .regex(/^postgres(?:ql)?:\/\//, "must start with postgres:// or postgresql://")
     .optional(),
   SYNC_DATA_DIR: z.string().default(".data"),
+  /** PostgreSQL `statement_timeout` of the daemon's sessions (and a client-side read timeout); 0 = off. */
+  PG_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000, 60_000),
   BATCH_SIZE: integer(1, MAX_PAGE, MAX_PAGE),
   POLL_INTERVAL_MS: integer(50, 3_600_000, 1000),
   APPLY_MAX_EVENTS: integer(1, 10_000, 5000),
@@ -43,7 +45,17 @@ export const Env = z.object({
 });
 export type Env = z.infer<typeof Env>;
 
-export type DatabaseTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
+export type DatabaseTarget =
+  | {
+      kind: "postgres";
+      url: string;
+      /**
+       * Server-side `statement_timeout` of every session, plus a client-side read timeout a
+       * little above it (a connection that hangs mid-query). Unset or 0: none.
+       */
+      statementTimeoutMs?: number;
+    }
+  | { kind: "pglite"; dataDir: string };
 
 export interface Config {
   edgeUrl: string;
@@ -95,7 +107,7 @@ export function loadConfig(
     edgeUrl: e.EDGE_URL,
     syncToken: e.SYNC_TOKEN,
     database: e.DATABASE_URL
-      ? { kind: "postgres", url: e.DATABASE_URL }
+      ? { kind: "postgres", url: e.DATABASE_URL, statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS }
       : { kind: "pglite", dataDir: resolve(cwd, e.SYNC_DATA_DIR, "pglite") },
     batchSize: e.BATCH_SIZE,
     pollIntervalMs: e.POLL_INTERVAL_MS,

@@ -16,6 +16,7 @@ export type ErrorKind =
   | "edge_unauthorized"
   | "edge_bad_response"
   | "database_unavailable"
+  | "database_timeout"
   | "database"
   | "cursor_conflict"
   | "seq_gap"
@@ -110,6 +111,10 @@ const RETRYABLE_NODE_CODES = new Set([
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
 ]);
+// 57014 query_canceled: our statement_timeout fired (the transaction rolled back; try again).
+const PG_TIMEOUT_SQLSTATE = "57014";
+// node-postgres's client-side query_timeout: the connection hung mid-query (it is then closed).
+const PG_READ_TIMEOUT_MESSAGE = /^Query read timeout$/;
 const PG_CONNECTION_MESSAGES = [
   /connection terminated/i,
   /connection (?:is )?closed/i,
@@ -143,6 +148,10 @@ export function classifyError(error: unknown): Classification {
     if (typeof e !== "object" || e === null) continue;
     const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
     if (name === "TimeoutError") return { kind: "edge_timeout", retryable: true };
+    if (code === PG_TIMEOUT_SQLSTATE) return { kind: "database_timeout", retryable: true };
+    if (typeof message === "string" && PG_READ_TIMEOUT_MESSAGE.test(message)) {
+      return { kind: "database_timeout", retryable: true };
+    }
     if (typeof code === "string") {
       if (/^[0-9A-Z]{5}$/.test(code)) {
         const retryable =

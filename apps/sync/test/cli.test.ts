@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open.ts";
 import { ledgerStats } from "../src/db/queries/ledger.ts";
+import { insertOutbox, rejectOutboxRow } from "../src/db/queries/outbox.ts";
 import { CliProcess, killLiveChildren, runCli } from "./helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "./helpers/database.ts";
 import { FakeEdge } from "./helpers/fake-edge.ts";
@@ -98,24 +100,58 @@ describe(`once, status and run (${DB_KIND})`, () => {
     expect(again.stdout).toBe("applied 0 change(s) in 0 batch(es); cursor at seq 30\n");
   });
 
-  it("status shows cursor, head and lag", async () => {
+  it("status shows cursor, head, lag and the outbox backlog", async () => {
     const more = new FeedBuilder();
     for (let i = 0; i < 30; i++)
       await more.add({ address: `person${i}@example.com`, accountId: `acc_${i % 2}` });
     for (let i = 0; i < 1500; i++) await more.add({ accountId: "acc_2", address: `p${i}@example.com` });
     edge.events = more.events; // same first 30 events, then 1500 more
-    const text = await runCli(["status"], env, cwd);
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/cursor {4}seq 30 \(moved /);
-    expect(text.stdout).toMatch(/head {6}seq 1530\n/);
-    expect(text.stdout).toMatch(/lag {7}1500 change\(s\); oldest pending recorded [\d.]+ s ago/);
+    // Outbox: two rows pending (the oldest created 90 s ago), one rejected for good.
+    const database = await openDatabase(db.target);
+    try {
+      const change = (address: string) => ({
+        accountId: "acc_9",
+        address,
+        channel: "sms" as const,
+        scope: { type: "account" as const },
+        action: "opt_out" as const,
+      });
+      const rows = await insertOutbox(database.db, {
+        changes: [change("+14155550101"), change("+14155550102"), change("+14155550103")],
+      });
+      await database.db.execute(
+        sql`update optout.outbox set created_at = now() - interval '90 seconds' where id = ${rows[0]!.id}`,
+      );
+      await rejectOutboxRow(database.db, { id: rows[2]!.id, error: "test: refused" });
+    } finally {
+      await database.close();
+    }
+    try {
+      const text = await runCli(["status"], env, cwd);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(/cursor {4}seq 30 \(moved /);
+      expect(text.stdout).toMatch(/head {6}seq 1530\n/);
+      expect(text.stdout).toMatch(/lag {7}1500 change\(s\); oldest pending recorded [\d.]+ s ago/);
+      expect(text.stdout).toMatch(
+        /outbox {4}2 pending, oldest created (9\d|1\d\d)\.\d s ago; 1 rejected \(see last_error in optout\.outbox\)\n/,
+      );
 
-    const json = await runCli(["status", "--json"], env, cwd);
-    expect(JSON.parse(json.stdout)).toMatchObject({
-      cursor: { lastSeq: 30 },
-      edge: { headSeq: 1530 },
-      lag: { changes: 1500 },
-    });
+      const json = await runCli(["status", "--json"], env, cwd);
+      const status = JSON.parse(json.stdout);
+      expect(status).toMatchObject({
+        cursor: { lastSeq: 30 },
+        edge: { headSeq: 1530 },
+        lag: { changes: 1500 },
+        outbox: { pending: 2, rejected: 1, oldestPendingAt: expect.any(String) },
+      });
+      expect(status.outbox.oldestPendingAgeSeconds).toBeGreaterThanOrEqual(90);
+      expect(status.outbox.oldestPendingAgeSeconds).toBeLessThan(200);
+    } finally {
+      // The run test below must not push these.
+      const cleanup = await openDatabase(db.target);
+      await cleanup.db.execute(sql`delete from optout.outbox`);
+      await cleanup.close();
+    }
   });
 
   it("status exits 1 when the edge cannot be reached", async () => {
@@ -126,6 +162,7 @@ describe(`once, status and run (${DB_KIND})`, () => {
     );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/head {6}unknown — cannot reach the edge/);
+    expect(r.stdout).toMatch(/outbox {4}nothing pending; 0 rejected\n/);
   });
 
   it("run follows the feed and exits 0 on SIGTERM with everything committed", async () => {

@@ -36,7 +36,13 @@ describe("configuration from the environment", () => {
       name: "DATABASE_URL selects PostgreSQL",
       env: { DATABASE_URL: "postgres://u:p@db:5432/app" },
       key: "database",
-      value: { kind: "postgres", url: "postgres://u:p@db:5432/app" },
+      value: { kind: "postgres", url: "postgres://u:p@db:5432/app", statementTimeoutMs: 60_000 },
+    },
+    {
+      name: "PG_STATEMENT_TIMEOUT_MS sets the PostgreSQL statement timeout (0 = off)",
+      env: { DATABASE_URL: "postgres://u:p@db:5432/app", PG_STATEMENT_TIMEOUT_MS: "0" },
+      key: "database",
+      value: { kind: "postgres", url: "postgres://u:p@db:5432/app", statementTimeoutMs: 0 },
     },
     {
       name: "an empty DATABASE_URL means unset",
@@ -82,6 +88,11 @@ describe("configuration from the environment", () => {
       name: "a fractional timeout",
       env: { REQUEST_TIMEOUT_MS: "1.5" },
       message: "REQUEST_TIMEOUT_MS: must be a whole number",
+    },
+    {
+      name: "a negative statement timeout",
+      env: { PG_STATEMENT_TIMEOUT_MS: "-1" },
+      message: 'PG_STATEMENT_TIMEOUT_MS: must be at least 0 (got "-1")',
     },
     {
       name: "an EDGE_URL that is not http",

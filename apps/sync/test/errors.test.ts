@@ -57,6 +57,18 @@ describe("error classification", () => {
       retryable: true,
     },
     {
+      name: "PG statement_timeout (57014)",
+      error: wrapped(pgError("57014")),
+      kind: "database_timeout",
+      retryable: true,
+    },
+    {
+      name: "node-postgres query_timeout (a connection hung mid-query)",
+      error: wrapped(new Error("Query read timeout")),
+      kind: "database_timeout",
+      retryable: true,
+    },
+    {
       name: "PG undefined table (42P01)",
       error: wrapped(pgError("42P01")),
       kind: "database",

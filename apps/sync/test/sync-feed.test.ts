@@ -2,6 +2,7 @@ import type { ConsentEvent } from "@optout/core";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../src/db/open.ts";
 import { readCursor } from "../src/db/queries/cursor.ts";
 import { ledgerStats, readLedger } from "../src/db/queries/ledger.ts";
 import { EdgeClient } from "../src/edge-client.ts";
@@ -17,6 +18,7 @@ import { createLogger } from "../src/log.ts";
 import { DB_KIND, openTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { FakeEdge } from "./helpers/fake-edge.ts";
 import { FeedBuilder } from "./helpers/feed.ts";
+import { TcpProxy } from "./helpers/tcp-proxy.ts";
 
 let t: TestDatabase;
 let edge: FakeEdge;
@@ -227,7 +229,7 @@ describe(`following and stopping (${DB_KIND})`, () => {
   });
 });
 
-// PGlite runs inside the test process and has no connections to lose; this one needs a server.
+// PGlite runs inside the test process and has no connections to lose; these need a server.
 describe.runIf(DB_KIND === "postgres")("database outages (postgres)", () => {
   it("a connection killed mid-transaction is retried, and nothing is lost or doubled", async () => {
     edge.events = await feedOf(40);
@@ -261,6 +263,122 @@ describe.runIf(DB_KIND === "postgres")("database outages (postgres)", () => {
     } finally {
       await admin.query("drop trigger if exists test_hold on optout.ledger_events");
       await admin.query("drop function if exists optout.test_hold(); drop table if exists optout.test_hold");
+      await admin.end();
+    }
+  });
+});
+
+/**
+ * Makes every statement inserting into the ledger sleep 30 s while optout.test_hold has a row:
+ * the apply's transaction hangs on the server until the test deletes the row.
+ */
+async function holdApplies(admin: pg.Client): Promise<{ release(): Promise<void>; drop(): Promise<void> }> {
+  await admin.query("create table optout.test_hold (x int); insert into optout.test_hold values (1)");
+  await admin.query(`create function optout.test_hold() returns trigger language plpgsql as $$
+    begin if exists (select 1 from optout.test_hold) then perform pg_sleep(30); end if; return null; end $$`);
+  await admin.query(`create trigger test_hold after insert on optout.ledger_events
+    for each statement execute function optout.test_hold()`);
+  return {
+    release: async () => void (await admin.query("delete from optout.test_hold")),
+    drop: async () => {
+      await admin.query("drop trigger if exists test_hold on optout.ledger_events");
+      await admin.query("drop function if exists optout.test_hold(); drop table if exists optout.test_hold");
+    },
+  };
+}
+
+// PG_STATEMENT_TIMEOUT_MS is a PostgreSQL session setting and a node-postgres socket timeout.
+// PGlite runs in-process, with no session to configure and no network to hang: nothing to test.
+describe.runIf(DB_KIND === "postgres")("statement timeouts (postgres; not applicable to PGlite)", () => {
+  it("a statement over PG_STATEMENT_TIMEOUT_MS is cancelled and retried; nothing is lost or doubled", async () => {
+    edge.events = await feedOf(40);
+    const url = (t.target as { url: string }).url;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const hold = await holdApplies(admin);
+    const daemon = await openDatabase({ kind: "postgres", url, statementTimeoutMs: 300 }, { migrate: false });
+    try {
+      const setting = await daemon.db.execute(sql`show statement_timeout`);
+      expect(
+        (setting as unknown as { rows: Array<{ statement_timeout: string }> }).rows[0]?.statement_timeout,
+      ).toBe("300ms");
+      const { d, retries } = deps({
+        db: daemon.db,
+        retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 100 },
+      });
+      const started = Date.now();
+      const draining = drainFeed(d);
+      // The server cancels the held apply again and again; each time its transaction rolls back.
+      await expect
+        .poll(() => retries.filter((k) => k === "database_timeout").length, { timeout: 10_000 })
+        .toBeGreaterThanOrEqual(3);
+      expect(await storedSeqs()).toEqual([]);
+      expect((await readCursor(t.db, { name: FEED_CURSOR }))?.lastSeq ?? 0).toBe(0);
+      await hold.release();
+      expect(await draining).toMatchObject({ applied: 40, lastSeq: 40, caughtUp: true });
+      expect(Date.now() - started).toBeLessThan(15_000); // not the 30 s the statement wanted
+      expect(new Set(retries)).toEqual(new Set(["database_timeout"]));
+      expect(await storedSeqs()).toEqual(range(40));
+      expect((await readCursor(t.db, { name: FEED_CURSOR }))?.lastSeq).toBe(40);
+    } finally {
+      await daemon.close();
+      await hold.drop();
+      await admin.end();
+    }
+  });
+
+  it("a connection that hangs mid-query is given up on, replaced, and the batch retried", async () => {
+    edge.events = await feedOf(40);
+    const url = new URL((t.target as { url: string }).url);
+    const admin = new pg.Client({ connectionString: url.toString() });
+    await admin.connect();
+    const hold = await holdApplies(admin);
+    const proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+    const viaProxy = new URL(url);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String(proxy.port);
+    // Client-side read timeout: 1000 + 1000 ms margin.
+    const daemon = await openDatabase(
+      { kind: "postgres", url: viaProxy.toString(), statementTimeoutMs: 1000 },
+      { migrate: false },
+    );
+    try {
+      const { d, retries } = deps({
+        db: daemon.db,
+        retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 100 },
+      });
+      const started = Date.now();
+      const draining = drainFeed(d);
+      // Once the apply is inside its statement on the server, the network path goes silent: the
+      // server's cancellation never arrives, only the client's own timeout can end the wait.
+      await expect
+        .poll(
+          async () =>
+            (
+              await admin.query(
+                "select 1 from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'",
+              )
+            ).rowCount,
+          { timeout: 5000, interval: 10 },
+        )
+        .toBe(1);
+      proxy.freeze();
+      await hold.release();
+      const connectionsBefore = proxy.connections;
+      expect(await draining).toMatchObject({ applied: 40, lastSeq: 40, caughtUp: true });
+      // Given up on after the 2 s client timeout, not the 30 s the statement wanted; and once:
+      // the hung connection was closed (its rollback found it closed: reported as unavailable),
+      // not returned to the pool to hang the retry too.
+      expect(Date.now() - started).toBeLessThan(6_000);
+      expect(retries).toHaveLength(1);
+      expect(["database_timeout", "database_unavailable"]).toContain(retries[0]);
+      expect(proxy.connections).toBeGreaterThan(connectionsBefore); // a fresh connection was made
+      expect(await storedSeqs()).toEqual(range(40));
+      expect((await readCursor(t.db, { name: FEED_CURSOR }))?.lastSeq).toBe(40);
+    } finally {
+      await daemon.close();
+      await proxy.stop();
+      await hold.drop();
       await admin.end();
     }
   });

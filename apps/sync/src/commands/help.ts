@@ -5,6 +5,7 @@ const ENV = `Environment:
   SYNC_TOKEN           the edge's SYNC_TOKEN secret            (required)
   DATABASE_URL         postgres://user:pass@host:5432/db       (unset: embedded PGlite)
   SYNC_DATA_DIR        where PGlite keeps its files            (default ./.data)
+  PG_STATEMENT_TIMEOUT_MS  PostgreSQL statement_timeout; 0 = off (default 60000; not PGlite)
   BATCH_SIZE           changes fetched and applied per batch   (default 1000, at most 1000)
   POLL_INTERVAL_MS     wait between polls once caught up       (default 1000)
   APPLY_MAX_EVENTS     most events per transaction while behind (default 5000: pages merged)
@@ -72,7 +73,9 @@ ${ENV}`,
   status: `Usage: optout-sync status [--json]
 
 Prints the cursor (last applied seq), the edge's head seq, the lag in changes and the age of
-the oldest change not yet applied. Exits 1 when the edge or the database cannot be reached.
+the oldest change not yet applied, and the outbox backlog: rows pending (not yet acknowledged by
+the edge) with the age of the oldest, and rows rejected for good. Exits 1 when the edge or the
+database cannot be reached.
 With the embedded database (PGlite), the cursor cannot be read while another optout-sync
 process has the database open.
 

@@ -1,6 +1,7 @@
 import { type Config, describeDatabase, requireSyncToken } from "../config.ts";
 import { openDatabase } from "../db/open.ts";
 import { readCursor } from "../db/queries/cursor.ts";
+import { outboxStats } from "../db/queries/outbox.ts";
 import { EdgeClient } from "../edge-client.ts";
 import { EXIT } from "../errors.ts";
 import { FEED_CURSOR } from "../feed/sync-feed.ts";
@@ -12,6 +13,15 @@ export interface SyncStatus {
   cursor: { lastSeq: number; updatedAt: string | null } | { error: string };
   edge: { headSeq: number; oldestPendingRecordedAt: string | null } | { error: string };
   lag: { changes: number; seconds: number | null } | null;
+  /** The primary's changes waiting to be pushed to the edge (`optout.outbox`). */
+  outbox:
+    | {
+        pending: number;
+        rejected: number;
+        oldestPendingAt: string | null;
+        oldestPendingAgeSeconds: number | null;
+      }
+    | { error: string };
 }
 
 /** Reads where the sync stands; never writes (beyond creating the schema on first use). */
@@ -23,6 +33,7 @@ export async function readStatus(config: Config, log: Logger): Promise<SyncStatu
     cursor: { error: "not read" },
     edge: { error: "not read" },
     lag: null,
+    outbox: { error: "not read" },
   };
   try {
     const database = await openDatabase(config.database, { log, maxConnections: 1 });
@@ -32,11 +43,21 @@ export async function readStatus(config: Config, log: Logger): Promise<SyncStatu
         lastSeq: row?.lastSeq ?? 0,
         updatedAt: row && row.lastSeq > 0 ? new Date(row.updatedAt).toISOString() : null,
       };
+      const backlog = await outboxStats(database.db);
+      const oldest = backlog.oldestPendingAt === null ? null : new Date(backlog.oldestPendingAt);
+      status.outbox = {
+        pending: backlog.pending,
+        rejected: backlog.rejected,
+        oldestPendingAt: oldest?.toISOString() ?? null,
+        oldestPendingAgeSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : null,
+      };
     } finally {
       await database.close();
     }
   } catch (e) {
-    status.cursor = { error: describeError(e).message };
+    const message = describeError(e).message;
+    if ("error" in status.cursor) status.cursor = { error: message };
+    status.outbox = { error: message };
   }
   const edge = new EdgeClient({ baseUrl: config.edgeUrl, token, timeoutMs: config.requestTimeoutMs });
   const from = "lastSeq" in status.cursor ? status.cursor.lastSeq : 0;
@@ -72,12 +93,23 @@ export function formatStatus(s: SyncStatus): string {
           ? `the cursor is ${-s.lag.changes} change(s) AHEAD of the edge: was the edge's database reset?`
           : `${s.lag.changes} change(s); oldest pending recorded ${s.lag.seconds?.toFixed(1)} s ago`;
   }
+  let outbox: string;
+  if ("error" in s.outbox) outbox = `unknown — ${s.outbox.error}`;
+  else {
+    const o = s.outbox;
+    const pending =
+      o.pending === 0
+        ? "nothing pending"
+        : `${o.pending} pending, oldest created ${o.oldestPendingAgeSeconds?.toFixed(1)} s ago`;
+    outbox = `${pending}; ${o.rejected} rejected${o.rejected > 0 ? " (see last_error in optout.outbox)" : ""}`;
+  }
   return [
     `edge      ${s.edgeUrl}`,
     `database  ${s.database}`,
     `cursor    ${cursor}`,
     `head      ${edge}`,
     `lag       ${lag}`,
+    `outbox    ${outbox}`,
     "",
   ].join("\n");
 }

@@ -112,7 +112,11 @@ function describeEntry(key: string): string {
 export async function verifyStores(config: Config, log: Logger): Promise<VerifyReport> {
   const token = requireSyncToken(config);
   const edge = new EdgeClient({ baseUrl: config.edgeUrl, token, timeoutMs: config.requestTimeoutMs });
-  const database = await openDatabase(config.database, { log, maxConnections: 1 });
+  // Reading every entry is one long query on a large database: PG_STATEMENT_TIMEOUT_MS guards
+  // the daemon's batches, not this one-off comparison.
+  const target =
+    config.database.kind === "postgres" ? { ...config.database, statementTimeoutMs: 0 } : config.database;
+  const database = await openDatabase(target, { log, maxConnections: 1 });
   try {
     const primary = await readPrimary(database.db);
     const cursor = (await readCursor(database.db, { name: FEED_CURSOR }))?.lastSeq ?? 0;

@@ -32,6 +32,48 @@ export interface OpenOptions {
   maxConnections?: number;
 }
 
+/** How much longer than statement_timeout the client waits before calling the connection hung. */
+export function clientTimeoutMargin(statementTimeoutMs: number): number {
+  return Math.min(5_000, Math.max(1_000, Math.round(statementTimeoutMs / 10)));
+}
+
+/**
+ * node-postgres's query_timeout fails the query but leaves it running on the connection, which
+ * would go back to the pool still waiting for an answer that may never come: every later query
+ * on it would time out too. Close the connection instead, so the pool replaces it.
+ */
+function closeOnReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const close = (e: unknown) => {
+    if ((e as { message?: unknown })?.message === "Query read timeout") {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    }
+  };
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const last = args.at(-1);
+    if (typeof last === "function") {
+      args[args.length - 1] = (e: unknown, ...rest: unknown[]) => {
+        if (e) close(e);
+        return (last as (...a: unknown[]) => unknown)(e, ...rest);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) {
+      return result.catch((e: unknown) => {
+        close(e);
+        throw e;
+      });
+    }
+    // A submittable (the ledger's COPY stream) reports the timeout as an "error" event.
+    (result as { on?: (event: string, listener: (e: unknown) => void) => void } | undefined)?.on?.(
+      "error",
+      close,
+    );
+    return result;
+  };
+}
+
 /**
  * Opens the database the config names and brings its schema up to date. PGlite keeps its files
  * in `dataDir`; "memory://" gives a throwaway in-memory database (tests).
@@ -68,12 +110,20 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     }
   }
 
+  const timeoutMs = target.statementTimeoutMs ?? 0;
   const pool = new pg.Pool({
     connectionString: target.url,
     max: options.maxConnections ?? 4,
+    // A new connection that the network swallows fails after 10 s (retried like a refusal).
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
     application_name: "optout-sync",
+    // A statement running longer is cancelled by the server (SQLSTATE 57014): its transaction
+    // rolls back, cursor included, and the batch is retried. A connection that hangs mid-query
+    // (no answer at all, not even the cancellation) is given up on by the client a little later.
+    ...(timeoutMs > 0
+      ? { statement_timeout: timeoutMs, query_timeout: timeoutMs + clientTimeoutMargin(timeoutMs) }
+      : {}),
   });
   // A connection lost on a server restart emits "error": on the pool while idle, on the client
   // while checked out (after its query has already failed). Unheard, either would crash the
@@ -81,6 +131,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   pool.on("error", (e) => log?.warn(errorFields(e), "idle database connection lost"));
   pool.on("connect", (client) => {
     client.on("error", (e) => log?.warn(errorFields(e), "database connection lost"));
+    if (timeoutMs > 0) closeOnReadTimeout(client);
   });
   const db = drizzleNodePg({ client: pool, schema, casing: CASING }) as unknown as Db;
   try {

@@ -14,6 +14,7 @@ export class TcpProxy {
   mode: ProxyMode = "pass";
   connections = 0;
   readonly #open = new Set<Socket>();
+  readonly #pairs = new Set<[Socket, Socket]>();
   #server: Server | undefined;
 
   constructor(
@@ -35,7 +36,12 @@ export class TcpProxy {
         client.destroy();
       });
       upstream.on("error", () => client.destroy());
-      client.on("close", () => upstream.destroy());
+      const pair: [Socket, Socket] = [client, upstream];
+      this.#pairs.add(pair);
+      client.on("close", () => {
+        this.#pairs.delete(pair);
+        upstream.destroy();
+      });
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => this.#server!.listen(port, "127.0.0.1", resolve));
@@ -55,6 +61,20 @@ export class TcpProxy {
   stall(): void {
     this.mode = "stall";
     this.dropAll();
+  }
+
+  /**
+   * The connections open now hang: kept open, nothing forwarded either way, as when a network
+   * path dies without a reset (a query in flight never gets its answer). New connections pass.
+   */
+  freeze(): void {
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    this.#pairs.clear();
   }
 
   async pass(): Promise<void> {
