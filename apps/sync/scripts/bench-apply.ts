@@ -25,13 +25,13 @@ import {
   canonicalJson,
   GENESIS_HASH,
   hashEvent,
-  scopeKey,
 } from "@optout/core";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { openDatabase } from "../src/db/open.ts";
 import type { ChainHead } from "../src/db/queries/chain-heads.ts";
 import { ensureCursor } from "../src/db/queries/cursor.ts";
+import { ledgerCopyLine } from "../src/db/queries/ledger.ts";
 import { applyPage } from "../src/feed/apply-page.ts";
 import { type VerifiedPage, verifyPage } from "../src/feed/verify-page.ts";
 
@@ -82,30 +82,6 @@ function generate(n: number): ConsentEvent[] {
     events[i] = { ...unhashed, hash };
   }
   return events;
-}
-
-const copyEscape = (v: string) =>
-  v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
-
-function copyLine(e: ConsentEvent): string {
-  return `${[
-    e.seq,
-    e.id,
-    e.accountId,
-    e.address,
-    e.channel,
-    JSON.stringify(e.scope),
-    scopeKey(e.scope),
-    e.action,
-    e.source,
-    e.occurredAt,
-    e.recordedAt,
-    JSON.stringify(e.evidence),
-    e.prevHash,
-    e.hash,
-  ]
-    .map((v) => copyEscape(String(v)))
-    .join("\t")}\n`;
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -191,7 +167,7 @@ async function main() {
         const lines = (function* () {
           let chunk = "";
           for (let i = 0; i < N; i++) {
-            chunk += copyLine(events[i]!);
+            chunk += ledgerCopyLine(events[i]!);
             if (chunk.length > 1 << 20) {
               yield chunk;
               chunk = "";

@@ -107,6 +107,28 @@ function copyField(value: string): string {
   return value.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!);
 }
 
+/** One ledger event as a line of COPY's text format, columns in LEDGER_COLUMNS order. */
+export function ledgerCopyLine(e: ConsentEvent): string {
+  return `${[
+    String(e.seq),
+    e.id,
+    e.accountId,
+    e.address,
+    e.channel,
+    JSON.stringify(e.scope),
+    scopeKey(e.scope),
+    e.action,
+    e.source,
+    e.occurredAt,
+    e.recordedAt,
+    JSON.stringify(e.evidence),
+    e.prevHash,
+    e.hash,
+  ]
+    .map(copyField)
+    .join("\t")}\n`;
+}
+
 const LEDGER_COLUMNS =
   "seq, id, account_id, address, channel, scope, scope_key, action, source, occurred_at, recorded_at, evidence, prev_hash, hash";
 
@@ -121,27 +143,7 @@ export async function copyLedgerEvents(
   client: PoolClient,
   params: { events: ConsentEvent[] },
 ): Promise<number> {
-  let text = "";
-  for (const e of params.events) {
-    text += `${[
-      String(e.seq),
-      e.id,
-      e.accountId,
-      e.address,
-      e.channel,
-      JSON.stringify(e.scope),
-      scopeKey(e.scope),
-      e.action,
-      e.source,
-      e.occurredAt,
-      e.recordedAt,
-      JSON.stringify(e.evidence),
-      e.prevHash,
-      e.hash,
-    ]
-      .map(copyField)
-      .join("\t")}\n`;
-  }
+  const text = params.events.map(ledgerCopyLine).join("");
   const stream = client.query(copyFrom(`copy optout.ledger_events (${LEDGER_COLUMNS}) from stdin`));
   await pipeline(Readable.from([text]), stream);
   return Number(stream.rowCount ?? params.events.length);
