@@ -22,9 +22,9 @@ import {
   type Channel,
   type ConsentAction,
   type ConsentEvent,
-  canonicalJson,
   GENESIS_HASH,
   hashEvent,
+  hashInput,
 } from "@optout/core";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
@@ -75,9 +75,7 @@ function generate(n: number): ConsentEvent[] {
       evidence: random() < 0.3 ? { reason: "replied STOP" } : {},
       prevHash: heads.get(accountId) ?? GENESIS_HASH,
     };
-    const hash = createHash("sha256")
-      .update(unhashed.prevHash + canonicalJson(unhashed))
-      .digest("hex");
+    const hash = createHash("sha256").update(hashInput(unhashed)).digest("hex");
     heads.set(accountId, hash);
     events[i] = { ...unhashed, hash };
   }

@@ -23,10 +23,15 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
+/** What an event's hash covers: its prevHash followed by the canonical JSON of the event without its hash. */
+export function hashInput(event: UnhashedConsentEvent): string {
+  const { hash: _ignored, ...rest } = event as UnhashedConsentEvent & { hash?: string };
+  return event.prevHash + canonicalJson(rest);
+}
+
 /** hash = SHA-256(prevHash + canonical JSON of the event without its hash). */
 export async function hashEvent(event: UnhashedConsentEvent): Promise<string> {
-  const { hash: _ignored, ...rest } = event as UnhashedConsentEvent & { hash?: string };
-  return sha256Hex(event.prevHash + canonicalJson(rest));
+  return sha256Hex(hashInput(event));
 }
 
 export async function sealEvent(event: UnhashedConsentEvent): Promise<ConsentEvent> {
@@ -42,6 +47,21 @@ export async function verifyChain(
   events: readonly ConsentEvent[],
   options: { startHash?: string } = {},
 ): Promise<ChainVerification> {
+  const hashes = await Promise.all(events.map(hashEvent));
+  return walkChain(events, (_event, i) => hashes[i]!, options);
+}
+
+/**
+ * The chain walk behind `verifyChain`, with the SHA-256 supplied by the caller (`hashOf` gets the
+ * event and its index; `hashInput(event)` is what to hash), so a runtime with a synchronous
+ * SHA-256 (node:crypto) can verify long backlogs without a promise per event and still give the
+ * same answers. `hashOf` is called only for events whose seq and prevHash already check out.
+ */
+export function walkChain(
+  events: readonly ConsentEvent[],
+  hashOf: (event: ConsentEvent, index: number) => string,
+  options: { startHash?: string } = {},
+): ChainVerification {
   let prev = options.startHash ?? GENESIS_HASH;
   let prevSeq = 0;
   for (const [i, event] of events.entries()) {
@@ -49,7 +69,7 @@ export async function verifyChain(
       return { ok: false, count: events.length, brokenAt: i, reason: "seq_not_increasing" };
     if (event.prevHash !== prev)
       return { ok: false, count: events.length, brokenAt: i, reason: "prev_hash_mismatch" };
-    if ((await hashEvent(event)) !== event.hash) {
+    if (hashOf(event, i) !== event.hash) {
       return { ok: false, count: events.length, brokenAt: i, reason: "hash_mismatch" };
     }
     prev = event.hash;
