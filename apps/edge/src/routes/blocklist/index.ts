@@ -1,10 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AddToBlocklistInput, ListBlocklistQuery, RemoveFromBlocklistInput } from "@optout/core";
+import {
+  AddToBlocklistInput,
+  type ConsentAction,
+  ListBlocklistQuery,
+  RemoveFromBlocklistInput,
+} from "@optout/core";
 import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import type { Context } from "hono";
 import { entryFromRow } from "../../db/rows.ts";
 import { blocklistEntries } from "../../db/schema/index.ts";
 import { appendChanges } from "../../ledger/append.ts";
 import { accountAddress } from "../../lib/address.ts";
+import type { AppEnv } from "../../lib/app-env.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { authErrors, bodyErrors, commonErrors, writeErrors } from "../../lib/errors.ts";
@@ -95,24 +102,29 @@ const listEntries = createRoute({
   },
 });
 
+/** An add or a remove through the API: one change, skipped if the entry is already in that state. */
+function appendApiChange(c: Context<AppEnv>, action: ConsentAction, input: AddToBlocklistInput) {
+  const principal = c.var.principal;
+  return appendChanges({ db: c.var.db, kv: c.env.KV }, [
+    {
+      accountId: principal.accountId,
+      address: accountAddress(principal, input.address),
+      channel: input.channel,
+      scope: input.scope,
+      action,
+      source: "api",
+      occurredAt: new Date().toISOString(),
+      evidence: { requestId: c.var.requestId, ...(input.reason ? { reason: input.reason } : {}) },
+      reason: input.reason ?? null,
+      skipIfUnchanged: true,
+    },
+  ]);
+}
+
 export const blocklistRoutes = createRouter()
   .openapi(addEntry, async (c) => {
     const input = c.req.valid("json");
-    const principal = c.var.principal;
-    const [outcome] = await appendChanges({ db: c.var.db, kv: c.env.KV }, [
-      {
-        accountId: principal.accountId,
-        address: accountAddress(principal, input.address),
-        channel: input.channel,
-        scope: input.scope,
-        action: "opt_out",
-        source: "api",
-        occurredAt: new Date().toISOString(),
-        evidence: { requestId: c.var.requestId, ...(input.reason ? { reason: input.reason } : {}) },
-        reason: input.reason ?? null,
-        skipIfUnchanged: true,
-      },
-    ]);
+    const [outcome] = await appendApiChange(c, "opt_out", input);
     // "unchanged" always carries the existing active entry (opt_out is skipped only when active).
     if (outcome?.status === "appended") return c.json(outcome.entry, outcome.applied ? 201 : 200);
     if (outcome?.status === "unchanged" && outcome.entry) return c.json(outcome.entry, 200);
@@ -120,21 +132,7 @@ export const blocklistRoutes = createRouter()
   })
   .openapi(removeEntry, async (c) => {
     const input = c.req.valid("json");
-    const principal = c.var.principal;
-    const [outcome] = await appendChanges({ db: c.var.db, kv: c.env.KV }, [
-      {
-        accountId: principal.accountId,
-        address: accountAddress(principal, input.address),
-        channel: input.channel,
-        scope: input.scope,
-        action: "opt_in",
-        source: "api",
-        occurredAt: new Date().toISOString(),
-        evidence: { requestId: c.var.requestId, ...(input.reason ? { reason: input.reason } : {}) },
-        reason: input.reason ?? null,
-        skipIfUnchanged: true,
-      },
-    ]);
+    const [outcome] = await appendApiChange(c, "opt_in", input);
     if (outcome?.status === "appended")
       return c.json({ removed: outcome.applied, entry: outcome.entry }, 200);
     return c.json({ removed: false, entry: outcome?.status === "unchanged" ? outcome.entry : null }, 200);
