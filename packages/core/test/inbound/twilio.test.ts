@@ -92,6 +92,104 @@ describe("twilio verifyWebhook", () => {
     });
   });
 
+  // twilio-node `spec/unit/webhooks/webhooks.spec.js`: token "s3cr3t", signatures made by its
+  // getExpectedTwilioSignature over the sender's URL with no parameters, checked against the URL
+  // as received. The SDK tries the query both as WHATWG serializes it and re-encoded the legacy
+  // `querystring` way, so a quote the sender wrote as `'` or `%27` verifies either way.
+  it.each([
+    {
+      name: "unescaped quote signed, unescaped quote received",
+      signedUrl: "https://example.com/path?test=param'WithQuote",
+      receivedUrl: "https://example.com/path?test=param'WithQuote",
+    },
+    {
+      name: "unescaped quote signed, escaped quote received",
+      signedUrl: "https://example.com/path?test=param'WithQuote",
+      receivedUrl: "https://example.com/path?test=param%27WithQuote",
+    },
+    {
+      name: "escaped quote signed, unescaped quote received",
+      signedUrl: "https://example.com/path?test=param%27WithQuote",
+      receivedUrl: "https://example.com/path?test=param'WithQuote",
+    },
+    {
+      name: "escaped quote signed, escaped quote received",
+      signedUrl: "https://example.com/path?test=param%27WithQuote",
+      receivedUrl: "https://example.com/path?test=param%27WithQuote",
+    },
+    {
+      name: "port signed, no port received",
+      signedUrl: "https://example.com:443/path?test=param",
+      receivedUrl: "https://example.com/path?test=param",
+    },
+    {
+      name: "no port signed, port received",
+      signedUrl: "https://example.com/path?test=param",
+      receivedUrl: "https://example.com:443/path?test=param",
+    },
+    {
+      name: "escaped quote and port signed, unescaped quote received",
+      signedUrl: "https://example.com:443/path?test=param%27WithQuote",
+      receivedUrl: "https://example.com/path?test=param'WithQuote",
+    },
+    {
+      name: "unescaped quote signed, escaped quote and a non-default port received",
+      signedUrl: "https://example.com:8443/path?test=param'WithQuote",
+      receivedUrl: "https://example.com:8443/path?test=param%27WithQuote",
+    },
+    {
+      name: "unescaped quote signed with form parameters, escaped quote received",
+      signedUrl: "https://example.com/path?test=param'WithQuote",
+      receivedUrl: "https://example.com/path?test=param%27WithQuote",
+      params: INBOUND,
+    },
+    {
+      name: "unescaped quote signed, escaped quote received with bodySHA256",
+      signedUrl: `https://example.com/path?q=it's&bodySHA256=${sha256Hex("{}")}`,
+      receivedUrl: `https://example.com/path?q=it%27s&bodySHA256=${sha256Hex("{}")}`,
+      body: "{}",
+    },
+  ])("accepts what twilio-node accepts: $name", async ({ signedUrl, receivedUrl, params, body }) => {
+    const signature = twilioSignature("s3cr3t", signedUrl, params ?? {});
+    const req = post(receivedUrl, body ?? (params ? form(params) : ""), {
+      "x-twilio-signature": signature,
+      ...(body ? { "content-type": "application/json" } : {}),
+    });
+    expect(await verifyWebhook({ provider: "twilio", request: req, secret: "s3cr3t" })).toEqual({ ok: true });
+  });
+
+  it.each([
+    {
+      name: "a different query value (twilio-node spec vector)",
+      signedUrl: "https://example.com/path?test=param",
+      receivedUrl: "https://example.com/path?test=param2",
+    },
+    {
+      name: "a quote signed where the URL carries another character",
+      signedUrl: "https://example.com/path?test=param'WithQuote",
+      receivedUrl: "https://example.com/path?test=param%22WithQuote",
+    },
+    {
+      name: "a quote moved from the query into the path",
+      signedUrl: "https://example.com/pa'th?test=param",
+      receivedUrl: "https://example.com/pa%27th?test=param",
+    },
+    {
+      name: "the quote form signed for another token",
+      signedUrl: "https://example.com/path?test=param'WithQuote",
+      receivedUrl: "https://example.com/path?test=param%27WithQuote",
+      token: "not-the-token",
+    },
+  ])("refuses what twilio-node refuses: $name", async ({ signedUrl, receivedUrl, token }) => {
+    const req = post(receivedUrl, "", {
+      "x-twilio-signature": twilioSignature(token ?? "s3cr3t", signedUrl, {}),
+    });
+    expect(await verifyWebhook({ provider: "twilio", request: req, secret: "s3cr3t" })).toEqual({
+      ok: false,
+      reason: "X-Twilio-Signature does not match",
+    });
+  });
+
   it("signs the URL alone for a GET webhook", async () => {
     const url = `${URL}?${form(INBOUND)}`;
     const req = get(url, { "x-twilio-signature": hmacB64("sha1", TOKEN, url) });

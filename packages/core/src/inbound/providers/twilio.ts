@@ -6,7 +6,8 @@
  * the form parameters of a POST (a GET signs the URL alone). JSON bodies use the `bodySHA256`
  * variant: the URL carries `bodySHA256` = hex SHA-256 of the raw body, and the signature covers
  * the URL only. Twilio is inconsistent about the port in the signed URL, so, like the SDK, both
- * the URL with and without the port are tried.
+ * the URL with and without the port are tried; so are those URLs with the query re-encoded
+ * the legacy `querystring` way (`'` vs `%27`), as twilio-node's `validateRequest` does.
  *
  * Payload: form fields `MessageSid`, `From`, `To`, `Body` (`SmsStatus=received`); status
  * callbacks carry `MessageStatus` and are not messages. Event Streams deliver CloudEvents of
@@ -30,14 +31,52 @@ import {
 import { base64Encode, hex, hmac, matchesAny, sha256, timingSafeEqual } from "../signing.ts";
 import type { InboundMessage, ParseContext, ProviderAdapter } from "../types.ts";
 
-/** The URL as received, as WHATWG serializes it, and with the scheme's default port written out. */
+/**
+ * The URL with its query re-encoded the way Node's legacy `querystring` parse + stringify does,
+ * or null without a query. twilio-node's `validateRequest` also tries this form because senders
+ * encode some characters differently: WHATWG writes a query's `'` as `%27` and keeps `%27`, while
+ * this decodes and re-encodes with encodeURIComponent, which leaves `'` bare, so a quote signed
+ * either way verifies (`+` also becomes `%20` here). Keys are grouped as `querystring.parse`
+ * groups them (a null-prototype object: array-index keys first, then first appearance), and the
+ * rest of the URL stays as WHATWG serializes it (the SDK clears `search`, then appends the query).
+ */
+function legacyQueryUrl(url: URL): string | null {
+  if (url.search === "") return null;
+  const groups: Record<string, string[]> = Object.create(null);
+  // `search` with its "?": URLSearchParams drops one leading "?", so a query that starts with
+  // another "?" keeps it, as `querystring.parse` does.
+  for (const [key, value] of formPairs(url.search)) {
+    const values = groups[key];
+    if (values) values.push(value);
+    else groups[key] = [value];
+  }
+  const query = Object.entries(groups)
+    .flatMap(([key, values]) => values.map((v) => `${encodeURIComponent(key)}=${encodeURIComponent(v)}`))
+    .join("&");
+  const bare = new URL(url.toString());
+  bare.search = "";
+  return `${bare.toString()}?${query}`;
+}
+
+/**
+ * The URL as received (twilio-python checks it as written), as WHATWG serializes it with and
+ * without the port, with the scheme's default port written out, and the legacy-query forms of
+ * the URL with and without the port (twilio-node tries these four, since Twilio's own signing
+ * is inconsistent about ports and query encoding).
+ */
 function signedUrlCandidates(raw: string, url: URL): string[] {
   const withoutPort = new URL(url.toString());
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
   withoutPort.port = "";
   const auth = url.username ? `${url.username}${url.password ? `:${url.password}` : ""}@` : "";
-  const withPort = `${url.protocol}//${auth}${url.hostname}:${port}${url.pathname}${url.search}${url.hash}`;
-  return [...new Set([raw, url.toString(), withoutPort.toString(), withPort])];
+  const defaultPort = url.protocol === "https:" ? "443" : "80";
+  const withPort = url.port
+    ? url.toString()
+    : `${url.protocol}//${auth}${url.hostname}:${defaultPort}${url.pathname}${url.search}${url.hash}`;
+  // Like the SDK, the legacy form of `withPort` re-parses it, which drops a default port again.
+  const legacy = [legacyQueryUrl(withoutPort), legacyQueryUrl(new URL(withPort))].filter(
+    (u): u is string => u !== null,
+  );
+  return [...new Set([raw, url.toString(), withoutPort.toString(), withPort, ...legacy])];
 }
 
 function signedParams(pairs: ReadonlyArray<readonly [string, string]>): string {
