@@ -63,3 +63,33 @@ export function generateApiKey(mode: KeyMode): string {
 }
 
 export const API_KEY_FORMAT = /^sk_(live|test)_[0-9A-Za-z]{32}$/;
+
+// Imported HMAC keys, per secret: importKey is the costly part of an HMAC, and a deployment has
+// one or two secrets. Holding a CryptoKey is not I/O; it is what WebCrypto hands back.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
+    if (hmacKeys.size >= 16) hmacKeys.clear();
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 of `message` under `secret`, as hex. */
+export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
+  return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message)));
+}
+
+/**
+ * A keyed pseudonym: HMAC-SHA256(secret, `${purpose}:${value}`). Without the secret it cannot be
+ * reversed by trying every value (a bare SHA-256 of an IPv4 address falls to 2^32 guesses), and
+ * the purpose keeps one use's pseudonyms from matching another's.
+ */
+export function keyedHash(secret: string, purpose: string, value: string): Promise<string> {
+  return hmacSha256Hex(secret, `${purpose}:${value}`);
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { randomBase62, sha256Hex } from "./crypto.ts";
+import { hmacSha256Hex, randomBase62, sha256Hex, timingSafeEqual } from "./crypto.ts";
 import { DomainError } from "./errors.ts";
 import { PAGE_LOCALES } from "./negotiate-locale.ts";
 import { Channel, Instant, RawAddress, Scope, Sender } from "./schemas.ts";
@@ -90,8 +90,11 @@ function parseUrl(value: string, protocols: string[], what: string): string {
 
 // ---------- the page's rules ----------
 
-/** How long after an opt-out the page offers to undo it. */
-export const UNDO_WINDOW_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long after an opt-out the page offers to undo it. Short, because the undo token that makes
+ * it possible is handed only to whoever just opted out (see `mintUndoToken`).
+ */
+export const UNDO_WINDOW_MS = 60 * 60 * 1000;
 
 export function isLinkExpired(expiresAt: string | null | undefined, now: Date): boolean {
   return expiresAt != null && Date.parse(expiresAt) <= now.getTime();
@@ -101,6 +104,40 @@ export function canUndoOptOut(optedOutAt: string | null | undefined, now: Date):
   if (optedOutAt == null) return false;
   const elapsed = now.getTime() - Date.parse(optedOutAt);
   return elapsed >= 0 && elapsed < UNDO_WINDOW_MS;
+}
+
+/** What an undo token vouches for: this link's opt-out, the ledger event at `seq`. */
+export interface UndoClaim {
+  codeHash: string;
+  seq: number;
+}
+
+const undoMessage = (claim: UndoClaim, expiresAt: number) =>
+  `undo:${claim.codeHash}:${claim.seq}:${expiresAt}`;
+
+/**
+ * The token the confirmation page puts in its undo form: `expiresAt.mac`, a MAC under the
+ * deployment's secret over the link, the opt-out event and the expiry. Only the response to the
+ * request that made the opt-out carries it, so holding the link (as the sender who minted it
+ * does) is not enough to reverse someone's opt-out, and another site cannot forge the form.
+ */
+export async function mintUndoToken(secret: string, claim: UndoClaim, optedOutAt: Date): Promise<string> {
+  const expiresAt = optedOutAt.getTime() + UNDO_WINDOW_MS;
+  return `${expiresAt}.${await hmacSha256Hex(secret, undoMessage(claim, expiresAt))}`;
+}
+
+/** Whether `token` was minted for this claim and is still valid at `now`. Constant-time MAC check. */
+export async function verifyUndoToken(
+  secret: string,
+  token: string,
+  claim: UndoClaim,
+  now: Date,
+): Promise<boolean> {
+  const match = /^(\d{1,15})\.([0-9a-f]{64})$/.exec(token);
+  if (!match) return false;
+  const expiresAt = Number(match[1]);
+  if (!(now.getTime() < expiresAt)) return false;
+  return timingSafeEqual(await hmacSha256Hex(secret, undoMessage(claim, expiresAt)), match[2]!);
 }
 
 /**

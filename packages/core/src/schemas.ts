@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Region } from "./region.ts";
 
 /**
  * The domain's vocabulary as zod schemas. Each schema and its type share one name.
@@ -91,10 +92,7 @@ export type UnhashedConsentEvent = Omit<ConsentEvent, "hash">;
 export const CreateAccountInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
   /** ISO 3166-1 alpha-2 region used to read national phone numbers, e.g. "US". */
-  defaultRegion: z
-    .string()
-    .regex(/^[A-Z]{2}$/)
-    .optional(),
+  defaultRegion: Region.optional(),
   /** Key prefix: live keys for production traffic, test keys for everything else. */
   mode: z.enum(["live", "test"]).optional(),
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { API_KEY_FORMAT, generateApiKey, randomBase62, sha256Hex, timingSafeEqual } from "../src/index.ts";
+import {
+  API_KEY_FORMAT,
+  generateApiKey,
+  hmacSha256Hex,
+  keyedHash,
+  randomBase62,
+  sha256Hex,
+  timingSafeEqual,
+} from "../src/index.ts";
 
 describe("randomBase62", () => {
   it("draws every character about equally often", () => {
@@ -43,5 +51,29 @@ describe("timingSafeEqual", () => {
 describe("sha256Hex", () => {
   it("matches the known digest of 'abc'", async () => {
     expect(await sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
+
+describe("keyedHash", () => {
+  it("is HMAC-SHA256 of purpose:value under the secret (RFC 4231 case 2 shape)", async () => {
+    // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+    expect(await hmacSha256Hex("Jefe", "what do ya want for nothing?")).toBe(
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
+    expect(await keyedHash("Jefe", "what do ya want for nothing", "")).not.toBe(
+      await keyedHash("Jefe", "ip", "1.2.3.4"),
+    );
+    expect(await keyedHash("Jefe", "what do ya want for nothing?", "x")).toBe(
+      await hmacSha256Hex("Jefe", "what do ya want for nothing?:x"),
+    );
+  });
+
+  it("differs by secret and by purpose, so one use's pseudonyms never match another's", async () => {
+    const ip = "203.0.113.7";
+    const a = await keyedHash("secret-a", "ip", ip);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(a).not.toBe(await keyedHash("secret-b", "ip", ip));
+    expect(a).not.toBe(await keyedHash("secret-a", "ua", ip));
+    expect(a).not.toBe(await sha256Hex(`ip:${ip}`));
   });
 });

@@ -14,8 +14,10 @@ import {
   MintLinkBatchInput,
   MintLinkInput,
   mintLinkCode,
+  mintUndoToken,
   UNDO_WINDOW_MS,
   unsubscribeChoices,
+  verifyUndoToken,
 } from "../src/index.ts";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -167,12 +169,82 @@ describe("isLinkExpired / canUndoOptOut", () => {
   it.each([
     { name: "not opted out", at: null, ok: false },
     { name: "just now", at: now.toISOString(), ok: true },
-    { name: "23h59m ago", at: new Date(now.getTime() - UNDO_WINDOW_MS + 60_000).toISOString(), ok: true },
-    { name: "exactly 24h ago", at: new Date(now.getTime() - UNDO_WINDOW_MS).toISOString(), ok: false },
+    {
+      name: "a minute inside the window",
+      at: new Date(now.getTime() - UNDO_WINDOW_MS + 60_000).toISOString(),
+      ok: true,
+    },
+    { name: "exactly the window ago", at: new Date(now.getTime() - UNDO_WINDOW_MS).toISOString(), ok: false },
     { name: "two days ago", at: "2029-12-31T00:00:00.000Z", ok: false },
     { name: "in the future (clock skew)", at: "2030-01-03T00:00:00.000Z", ok: false },
   ])("undo: $name → $ok", ({ at, ok }) => {
     expect(canUndoOptOut(at, now)).toBe(ok);
+  });
+});
+
+describe("undo tokens", () => {
+  const secret = "edge-secret-for-tests";
+  const claim = { codeHash: "a".repeat(64), seq: 42 };
+  const optedOutAt = new Date("2030-01-02T00:00:00.000Z");
+  const later = (ms: number) => new Date(optedOutAt.getTime() + ms);
+
+  it("verifies for its own link and event, within the undo window", async () => {
+    const token = await mintUndoToken(secret, claim, optedOutAt);
+    expect(token).toMatch(/^\d+\.[0-9a-f]{64}$/);
+    expect(await verifyUndoToken(secret, token, claim, later(0))).toBe(true);
+    expect(await verifyUndoToken(secret, token, claim, later(UNDO_WINDOW_MS - 1))).toBe(true);
+  });
+
+  it.each([
+    {
+      name: "after the window",
+      mutate: (t: string) => t,
+      claimOver: {},
+      at: UNDO_WINDOW_MS,
+      secretOver: null,
+    },
+    {
+      name: "another link",
+      mutate: (t: string) => t,
+      claimOver: { codeHash: "b".repeat(64) },
+      at: 0,
+      secretOver: null,
+    },
+    {
+      name: "another opt-out of the same link",
+      mutate: (t: string) => t,
+      claimOver: { seq: 43 },
+      at: 0,
+      secretOver: null,
+    },
+    {
+      name: "another deployment's secret",
+      mutate: (t: string) => t,
+      claimOver: {},
+      at: 0,
+      secretOver: "other-secret",
+    },
+    {
+      name: "an expiry pushed later",
+      mutate: (t: string) => `${Number(t.split(".")[0]) + 86_400_000}.${t.split(".")[1]}`,
+      claimOver: {},
+      at: UNDO_WINDOW_MS + 1,
+      secretOver: null,
+    },
+    {
+      name: "a flipped MAC character",
+      mutate: (t: string) => t.slice(0, -1) + (t.endsWith("0") ? "1" : "0"),
+      claimOver: {},
+      at: 0,
+      secretOver: null,
+    },
+    { name: "no token", mutate: () => "", claimOver: {}, at: 0, secretOver: null },
+    { name: "garbage", mutate: () => "1.xyz", claimOver: {}, at: 0, secretOver: null },
+  ])("refuses $name", async ({ mutate, claimOver, at, secretOver }) => {
+    const token = mutate(await mintUndoToken(secret, claim, optedOutAt));
+    expect(await verifyUndoToken(secretOver ?? secret, token, { ...claim, ...claimOver }, later(at))).toBe(
+      false,
+    );
   });
 });
 

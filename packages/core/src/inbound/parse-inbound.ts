@@ -1,4 +1,5 @@
 import { DomainError } from "../errors.ts";
+import { cleanText } from "../storable-text.ts";
 import { PROVIDER_ADAPTERS } from "./providers/index.ts";
 import type { WebhookRequest } from "./request.ts";
 import { type InboundMessage, InboundProvider } from "./types.ts";
@@ -15,9 +16,21 @@ export interface ParseInboundInput {
  * events that are not inbound text messages (delivery receipts, status callbacks, media-only
  * messages) give `[]`. A malformed or truncated body throws `DomainError("invalid_input")`
  * whose message says which provider, which part and what is wrong. Call after `verifyWebhook`.
+ *
+ * Every string is cleaned of what the ledger cannot store (NUL, unpaired surrogates; see
+ * `cleanText`) rather than refused: the end user's STOP must never be lost to a stray byte.
  */
 export function parseInbound({ provider, request, now }: ParseInboundInput): InboundMessage[] {
   const known = InboundProvider.safeParse(provider);
   if (!known.success) throw new DomainError("invalid_input", `unknown provider "${String(provider)}"`);
-  return PROVIDER_ADAPTERS[known.data].parse(request, { now: now ?? Math.floor(Date.now() / 1000) });
+  const messages = PROVIDER_ADAPTERS[known.data].parse(request, {
+    now: now ?? Math.floor(Date.now() / 1000),
+  });
+  return messages.map((m) => ({
+    ...m,
+    providerMessageId: cleanText(m.providerMessageId),
+    from: cleanText(m.from),
+    to: cleanText(m.to),
+    text: cleanText(m.text),
+  }));
 }

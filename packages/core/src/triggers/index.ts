@@ -1,3 +1,4 @@
+export * from "./limits.ts";
 export * from "./match-triggers.ts";
 export * from "./message-event.ts";
 export * from "./not-opened-deadline.ts";

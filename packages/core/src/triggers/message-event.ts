@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { futureInstantProblem } from "../instant.ts";
 import { type Channel, Instant, RawAddress, SendChannel, Sender } from "../schemas.ts";
+import { MAX_WITHIN_SECONDS } from "./limits.ts";
 
 /**
  * Message events: what happened to a message the account sent (`sent`, `delivered`, `opened`,
@@ -20,8 +22,8 @@ export const MessageEventType = z.enum([
 export type MessageEventType = z.infer<typeof MessageEventType>;
 
 /**
- * The provider's or the account's id of the message. A message id belongs to the account that
- * first recorded an event for it; another account cannot record events for it.
+ * The provider's or the account's id of the message. Ids are per account: two accounts using the
+ * same id never meet.
  */
 export const MessageId = z.string().trim().min(1).max(256);
 
@@ -34,10 +36,11 @@ export const MAX_EVENTS_BATCH = 1000;
 export const MAX_REPLY_TEXT = 2000;
 
 /**
- * How far in the future an `occurredAt` may be (producers' clocks drift). Further is rejected:
- * a future `sent` would schedule a deadline beyond the 30 days a rule may wait.
+ * How old an event may be: the longest a `not_opened` rule waits, plus a day for late reports.
+ * An older `sent` would only schedule a deadline that is already overdue, and a request full of
+ * them would bury every account's due deadlines under one account's backlog.
  */
-export const MAX_FUTURE_SKEW_MS = 15 * 60 * 1000;
+export const MAX_EVENT_AGE_MS = (MAX_WITHIN_SECONDS + 24 * 60 * 60) * 1000;
 
 /** One event as the account posts it. */
 export const MessageEvent = z
@@ -91,22 +94,15 @@ export interface TriggerEvent {
 }
 
 /**
- * An instant in the one form stored and compared: UTC, millisecond precision
- * (`2026-05-01T12:00:00.000Z`). Because every stored instant has this form, comparing the
- * strings compares the instants. Finer precision is truncated to the millisecond.
+ * Why this event's `occurredAt` is unacceptable at `now`, or null: events are accepted from
+ * `MAX_EVENT_AGE_MS` ago up to the allowed clock skew ahead.
  */
-export function canonicalInstant(instant: string | number | Date): string {
-  const ms = typeof instant === "number" ? instant : new Date(instant).getTime();
-  if (!Number.isFinite(ms)) throw new RangeError(`not an instant: ${String(instant)}`);
-  return new Date(Math.floor(ms)).toISOString();
-}
-
-/** Why this `occurredAt` is unacceptable at `now`, or null. Late events are always fine. */
 export function occurredAtProblem(occurredAt: string, now: Date): string | null {
-  const at = Date.parse(occurredAt);
-  if (!Number.isFinite(at)) return "not an instant";
-  if (at - now.getTime() > MAX_FUTURE_SKEW_MS) {
-    return `more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`;
+  const future = futureInstantProblem(occurredAt, now);
+  if (future) return future;
+  if (now.getTime() - Date.parse(occurredAt) > MAX_EVENT_AGE_MS) {
+    const days = MAX_EVENT_AGE_MS / 86_400_000;
+    return `more than ${days} days in the past (older events cannot start or stop any trigger's deadline)`;
   }
   return null;
 }

@@ -1,5 +1,5 @@
+import { canonicalInstant } from "../instant.ts";
 import type { MessageEventType } from "./message-event.ts";
-import { canonicalInstant } from "./message-event.ts";
 
 /**
  * `not_opened` deadlines. All times are instants compared at millisecond precision; `now` is
@@ -57,4 +57,33 @@ export function settleDeadline(state: DeadlineState, now: Date): DeadlineDecisio
     return { action: "cancel", reason: state.firstOpen.type, openedAt: state.firstOpen.occurredAt };
   }
   return { action: "fire" };
+}
+
+/** An account with due deadlines, as the cron sees it before claiming. */
+export interface AccountDue {
+  accountId: string;
+  /** Its earliest due pending deadline. */
+  firstDueAt: string;
+}
+
+/**
+ * How many due deadlines to claim from each account in one batch of `batchSize`: an equal share,
+ * earliest-due accounts first when there are more accounts than slots. One account's backlog of
+ * any size therefore takes at most its share, and another account's due deadline waits at most
+ * for the accounts ahead of it in due order — never behind a backlog.
+ */
+export function shareDeadlineClaims(
+  accounts: readonly AccountDue[],
+  batchSize: number,
+): { accountId: string; limit: number }[] {
+  if (accounts.length === 0 || batchSize < 1) return [];
+  const first = [...accounts]
+    .sort(
+      (a, b) => Date.parse(a.firstDueAt) - Date.parse(b.firstDueAt) || (a.accountId < b.accountId ? -1 : 1),
+    )
+    .slice(0, batchSize);
+  const share = Math.floor(batchSize / first.length);
+  // The remainder goes to the earliest-due accounts, one each, so the batch is used whole.
+  const extra = batchSize - share * first.length;
+  return first.map((a, i) => ({ accountId: a.accountId, limit: share + (i < extra ? 1 : 0) }));
 }

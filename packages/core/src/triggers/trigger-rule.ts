@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Channel, Instant, Scope } from "../schemas.ts";
+import { MAX_WITHIN_SECONDS, MIN_WITHIN_SECONDS } from "./limits.ts";
 import { Campaign } from "./message-event.ts";
 
 /**
@@ -8,11 +9,6 @@ import { Campaign } from "./message-event.ts";
  * `trigger`; it reacts only to events on its channel (any channel for `*`), from its sender
  * (for a sender scope) and of its campaign (when it names one).
  */
-
-/** One minute: the Cron Trigger runs once a minute, so a shorter wait could not be kept. */
-export const MIN_WITHIN_SECONDS = 60;
-/** 30 days. */
-export const MAX_WITHIN_SECONDS = 30 * 24 * 60 * 60;
 
 export const MAX_TRIGGER_KEYWORDS = 50;
 /** An account may have this many rules (every event is matched against all of them). */

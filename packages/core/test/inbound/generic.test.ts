@@ -85,6 +85,17 @@ describe("generic parseInbound", () => {
     ]);
   });
 
+  it("cleans NUL and unpaired surrogates out of every field instead of refusing the message", () => {
+    const body = JSON.stringify({
+      messages: [
+        { id: "m\u0000-3", from: "+1415555\u00000102", to: "+14155550199\udc00", text: "STOP\ud800" },
+      ],
+    });
+    expect(parseInbound({ provider: "generic", request: post(URL, body), now: NOW })).toMatchObject([
+      { providerMessageId: "m-3", from: "+14155550102", to: "+14155550199", text: "STOP" },
+    ]);
+  });
+
   it.each([
     {
       name: "missing from",

@@ -10,6 +10,7 @@ import {
   MIN_WITHIN_SECONDS,
   notOpenedDeadline,
   settleDeadline,
+  shareDeadlineClaims,
 } from "../../src/index.ts";
 
 const SENT = "2026-05-01T12:00:00.000Z";
@@ -182,5 +183,69 @@ describe("keepsEarlier", () => {
     expect(keepsEarlier({ occurredAt: SENT }, { occurredAt: SENT })).toBe(false);
     expect(keepsEarlier({ occurredAt: at(-1) }, { occurredAt: DUE })).toBe(true);
     expect(keepsEarlier({ occurredAt: at(1) }, { occurredAt: DUE })).toBe(false);
+  });
+});
+
+describe("shareDeadlineClaims", () => {
+  const due = (accountId: string, firstDueAt: string) => ({ accountId, firstDueAt });
+
+  it.each([
+    { name: "no accounts", accounts: [], batch: 250, want: [] },
+    { name: "one account takes the whole batch", accounts: [due("a", SENT)], batch: 250, want: [["a", 250]] },
+    {
+      name: "two accounts share it, the earlier-due first with the remainder",
+      accounts: [due("late", DUE), due("early", SENT)],
+      batch: 5,
+      want: [
+        ["early", 3],
+        ["late", 2],
+      ],
+    },
+    {
+      name: "more accounts than slots: the earliest due get one each",
+      accounts: [due("c", at(3)), due("a", at(1)), due("b", at(2))],
+      batch: 2,
+      want: [
+        ["a", 1],
+        ["b", 1],
+      ],
+    },
+  ])("$name", ({ accounts, batch, want }) => {
+    expect(shareDeadlineClaims(accounts, batch).map((s) => [s.accountId, s.limit])).toEqual(want);
+  });
+
+  it("uses the batch whole, never gives an account more than one above another, never skips an earlier account", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.record({ accountId: fc.string({ minLength: 1 }), due: fc.integer({ min: 0, max: 1e6 }) }),
+          {
+            selector: (a) => a.accountId,
+            maxLength: 50,
+          },
+        ),
+        fc.integer({ min: 1, max: 1000 }),
+        (raw, batch) => {
+          const accounts = raw.map((a) => due(a.accountId, at(a.due)));
+          const shares = shareDeadlineClaims(accounts, batch);
+          if (accounts.length === 0) {
+            expect(shares).toEqual([]);
+            return;
+          }
+          expect(shares.reduce((s, x) => s + x.limit, 0)).toBe(batch);
+          const limits = shares.map((s) => s.limit);
+          expect(Math.max(...limits) - Math.min(...limits)).toBeLessThanOrEqual(1);
+          expect(Math.min(...limits)).toBeGreaterThanOrEqual(1);
+          expect(shares).toHaveLength(Math.min(accounts.length, batch));
+          // Every account left out is due no earlier than every account taken.
+          const taken = new Set(shares.map((s) => s.accountId));
+          const latestTaken = Math.max(
+            ...accounts.filter((a) => taken.has(a.accountId)).map((a) => Date.parse(a.firstDueAt)),
+          );
+          for (const a of accounts)
+            if (!taken.has(a.accountId)) expect(Date.parse(a.firstDueAt)).toBeGreaterThanOrEqual(latestTaken);
+        },
+      ),
+    );
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   CreateTriggerInput,
   canonicalInstant,
+  futureInstantProblem,
   MAX_WITHIN_SECONDS,
   MessageEvent,
   normalizeKeyword,
@@ -100,11 +101,22 @@ describe("helpers", () => {
     expect(() => canonicalInstant("nope")).toThrow(RangeError);
   });
 
-  it("occurredAtProblem allows any past and 15 minutes of future skew", () => {
+  it("occurredAtProblem allows 31 days of past and 15 minutes of future skew", () => {
     const now = new Date("2026-05-01T12:00:00Z");
-    expect(occurredAtProblem("2020-01-01T00:00:00Z", now)).toBeNull();
+    expect(occurredAtProblem("2026-03-31T12:00:00Z", now)).toBeNull();
+    expect(occurredAtProblem("2026-03-31T11:59:59.999Z", now)).toMatch(/31 days in the past/);
+    expect(occurredAtProblem("2000-01-01T00:00:00Z", now)).toMatch(/in the past/);
     expect(occurredAtProblem("2026-05-01T12:15:00Z", now)).toBeNull();
     expect(occurredAtProblem("2026-05-01T12:15:00.001Z", now)).toMatch(/future/);
+    expect(occurredAtProblem("nope", now)).toBe("not an instant");
+  });
+
+  it("futureInstantProblem allows any past and 15 minutes of future skew", () => {
+    const now = new Date("2026-05-01T12:00:00Z");
+    expect(futureInstantProblem("1970-01-01T00:00:00Z", now)).toBeNull();
+    expect(futureInstantProblem("2026-05-01T12:15:00Z", now)).toBeNull();
+    expect(futureInstantProblem("2999-01-01T00:00:00Z", now)).toMatch(/15 minutes in the future/);
+    expect(futureInstantProblem("9999-12-31T23:59:59Z", now)).toMatch(/future/);
   });
 
   it("normalizeKeyword", () => {

@@ -11,7 +11,7 @@ import { accountAddress } from "../../lib/address.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { authErrors, bodyErrors, commonErrors } from "../../lib/errors.ts";
-import { jsonBody } from "../../lib/json-body.ts";
+import { readOnlyJsonBody } from "../../lib/json-body.ts";
 import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
 import { activeEntriesFor } from "./read-entries.ts";
 
@@ -50,7 +50,7 @@ const checkMany = createRoute({
     "`{ address, error: { code: invalid_address, message } }` in its place instead of failing the " +
     `whole batch (a malformed item — wrong field or type — still fails it with 400). ${consistencyNote}`,
   security: security.account,
-  middleware: [requireAccount, jsonBody] as const,
+  middleware: [requireAccount, readOnlyJsonBody] as const,
   request: { body: jsonBodyOf(CheckBatchInput) },
   responses: {
     200: jsonContent(CheckBatchResult, "One result per item, in input order"),

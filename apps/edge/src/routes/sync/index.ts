@@ -1,5 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { isDomainError, normalizeAddress, SyncApplyInput, SyncApplyResult } from "@optout/core";
+import {
+  futureInstantProblem,
+  isDomainError,
+  normalizeAddress,
+  SyncApplyInput,
+  SyncApplyResult,
+} from "@optout/core";
 import { inArray } from "drizzle-orm";
 import { accounts } from "../../db/schema/index.ts";
 import { appendChanges, type ChangeRequest } from "../../ledger/append.ts";
@@ -21,7 +27,8 @@ const applyChanges = createRoute({
     "the entry's current state is still recorded, for audit, but does not change the entry " +
     "(`applied: false`). A change is recorded even when the entry is already in that state: the " +
     "primary database said so, and the ledger keeps what was said. Any invalid change (unknown " +
-    "account, unreadable address) rejects the whole request and nothing is written.",
+    "account, unreadable address, an `occurredAt` more than 15 minutes in the future) rejects the " +
+    "whole request and nothing is written.",
   security: security.sync,
   middleware: [requireSync, jsonBody] as const,
   request: { body: jsonBodyOf(SyncApplyInput) },
@@ -50,7 +57,12 @@ export const syncRoutes = createRouter().openapi(applyChanges, async (c) => {
   }
 
   // Validate everything before writing anything.
+  const now = new Date();
   const requests: ChangeRequest[] = changes.map((ch, i) => {
+    // The latest occurredAt wins, so a change dated in the future would outrank every real change
+    // to its entry (an opt_in dated 2999 would make every STOP until then lose).
+    const future = futureInstantProblem(ch.occurredAt, now);
+    if (future) throw new ApiError(400, "invalid_input", `changes.${i}.occurredAt: ${future}`);
     if (!known.has(ch.accountId))
       throw new ApiError(400, "invalid_input", `changes.${i}.accountId: unknown account`);
     let address: string;

@@ -135,11 +135,44 @@ describe("POST /v1/sync/apply", () => {
       path: "changes",
     },
     { name: "no changes", changes: () => [], code: "invalid_input", path: "changes" },
+    {
+      name: "an opt_in dated 2999 (it would outrank every STOP until then)",
+      changes: () => [change({ id: "bad-5", action: "opt_in", occurredAt: "2999-01-01T00:00:00Z" })],
+      code: "invalid_input",
+      path: "changes.0.occurredAt: more than 15 minutes in the future",
+    },
+    {
+      name: "a 9999-12-31 placeholder date",
+      changes: () => [change({ id: "ok-2" }), change({ id: "bad-6", occurredAt: "9999-12-31T00:00:00Z" })],
+      code: "invalid_input",
+      path: "changes.1.occurredAt",
+    },
+    {
+      name: "a reason with U+0000 (PostgreSQL cannot store it)",
+      changes: () => [change({ id: "bad-7", reason: "x\u0000y" })],
+      code: "invalid_input",
+      path: "changes.0.reason: contains U+0000",
+    },
+    {
+      name: "a sender with an unpaired surrogate",
+      changes: () => [change({ id: "bad-8", scope: { type: "sender", sender: "ACME\ud800" } })],
+      code: "invalid_input",
+      path: "changes.0.scope.sender: contains an unpaired UTF-16 surrogate",
+    },
   ])("rejects $name with 400 $code naming $path, writing nothing", async ({ changes, code, path }) => {
     const before = await storageSnapshot();
     const message = await expectError(await apply(changes()), 400, code);
     expect(message.startsWith(path), message).toBe(true);
     expect(await storageSnapshot()).toEqual(before);
+  });
+
+  it("accepts an occurredAt within the allowed clock skew", async () => {
+    const soon = new Date(Date.now() + 10 * 60_000).toISOString();
+    const { results } = await expectStatus(
+      await apply([change({ id: "pg-skew", address: "+14155550440", occurredAt: soon })]),
+      200,
+    );
+    expect(results[0]).toMatchObject({ applied: true });
   });
 
   it("applies a batch of 1000 changes in one request", async () => {
