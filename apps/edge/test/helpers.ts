@@ -121,3 +121,52 @@ export async function expectChainValid(accountId: string) {
   expect(verification, JSON.stringify(verification)).toMatchObject({ ok: true, count: chain.length });
   return chain;
 }
+
+/** What the admin can change of every account (name, region), to assert that nothing changed it. */
+export async function accountProfiles(): Promise<string | null> {
+  return env.DB.prepare(
+    "SELECT group_concat(id || ':' || name || ':' || COALESCE(default_region, '-'), ' ') AS profiles FROM (SELECT * FROM accounts ORDER BY id)",
+  ).first("profiles");
+}
+
+/** A document operation's key, as tables keyed by operation spell it: `PATCH /v1/accounts/{id}`. */
+export type OperationKey = `${Uppercase<string>} /${string}`;
+
+export interface DocumentOperation {
+  key: OperationKey;
+  method: string;
+  path: string;
+  /** The names of the security schemes any of its requirements names; empty when it is public. */
+  schemes: string[];
+  // biome-ignore lint/suspicious/noExplicitAny: the document is asserted field by field, not typed.
+  operation: any;
+}
+
+const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/** The Worker's own OpenAPI document and each of its operations, in document order. */
+export async function documentOperations() {
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  const document = await expectStatus<any>(await call("/openapi.json"), 200);
+  const operations: DocumentOperation[] = [];
+  for (const [path, item] of Object.entries<Record<string, unknown>>(document.paths ?? {})) {
+    for (const method of HTTP_METHODS) {
+      // biome-ignore lint/suspicious/noExplicitAny: as above.
+      const operation = item[method] as any;
+      if (!operation) continue;
+      const schemes = [
+        ...new Set<string>(
+          (operation.security ?? document.security ?? []).flatMap((r: object) => Object.keys(r)),
+        ),
+      ];
+      operations.push({
+        key: `${method.toUpperCase()} ${path}` as OperationKey,
+        method: method.toUpperCase(),
+        path,
+        schemes,
+        operation,
+      });
+    }
+  }
+  return { document, operations };
+}

@@ -68,6 +68,17 @@ export function forgetVerifiedKey(keyHash: string): void {
 }
 
 /**
+ * Drops every key of an account from this isolate's cache, so what the principal carries (the
+ * account's default region) is read afresh here at once (other isolates within
+ * `KEY_CACHE_TTL_MS`). Called by `PATCH /v1/accounts/{id}`.
+ */
+export function forgetAccountKeys(accountId: string): void {
+  for (const [keyHash, hit] of verifiedKeys) {
+    if (hit.principal.accountId === accountId) verifiedKeys.delete(keyHash);
+  }
+}
+
+/**
  * Account routes: `Authorization: Bearer sk_live_...|sk_test_...`. The key is looked up by its
  * SHA-256 (the only form stored), from the isolate's cache of recently verified keys or D1.
  */

@@ -1,46 +1,105 @@
-import { describe, expect, it } from "vitest";
-import { call, expectStatus } from "../../../test/helpers.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, documentOperations, expectStatus } from "../../../test/helpers.ts";
 
-const operations = [
-  ["get", "/health"],
-  ["post", "/v1/accounts"],
-  ["post", "/v1/blocklist"],
-  ["delete", "/v1/blocklist"],
-  ["get", "/v1/blocklist"],
-  ["get", "/v1/check"],
-  ["post", "/v1/check"],
-  ["get", "/v1/changes"],
-  ["post", "/v1/sync/apply"],
-  ["get", "/v1/evidence"],
-] as const;
+// Every operation the Worker serves, from its own document: a new route is checked here without
+// being listed anywhere.
+const { document, operations } = await documentOperations();
+const ERROR = { $ref: "#/components/schemas/Error" };
 
 describe("GET /openapi.json", () => {
-  it("is an OpenAPI 3.1 document with every operation, its security and the error envelope", async () => {
-    const doc = await expectStatus(await call("/openapi.json"), 200);
-    expect(doc.openapi).toBe("3.1.0");
-    expect(doc.servers).toEqual([{ url: "https://edge.test" }]);
-    for (const [method, path] of operations) {
-      const op = doc.paths[path]?.[method];
-      expect(op, `${method} ${path}`).toBeDefined();
-      expect(op.responses["400"].content["application/json"].schema).toEqual({
-        $ref: "#/components/schemas/Error",
-      });
-    }
-    expect(doc.paths["/v1/blocklist"].post.security).toEqual([{ apiKey: [] }]);
-    expect(doc.paths["/v1/changes"].get.security).toEqual([{ syncToken: [] }]);
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "apiKey", "syncToken"]);
+  it("is an OpenAPI 3.1 document with the security schemes and the error envelope", async () => {
+    expect(document.openapi).toBe("3.1.0");
+    expect(document.servers).toEqual([{ url: "https://edge.test" }]);
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual([
+      "adminToken",
+      "apiKey",
+      "syncToken",
+    ]);
+    expect(document.components.schemas.Error).toBeDefined();
+    // The same document served twice: nothing in it depends on the request but the server.
+    expect(await expectStatus(await call("/openapi.json"), 200)).toEqual(document);
+  });
+
+  it("has the operations a client expects (a guard against an empty or truncated document)", () => {
+    const keys = operations.map((op) => op.key);
+    expect(keys.length).toBeGreaterThan(35);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "GET /health",
+        "POST /v1/accounts",
+        "PATCH /v1/accounts/{id}",
+        "GET /v1/check",
+        "GET /v1/changes",
+        "POST /v1/evidence/verify",
+      ]),
+    );
+    expect(operations.find((op) => op.key === "POST /v1/blocklist")?.schemes).toEqual(["apiKey"]);
+    expect(operations.find((op) => op.key === "GET /v1/changes")?.schemes).toEqual(["syncToken"]);
+    expect(operations.find((op) => op.key === "PATCH /v1/accounts/{id}")?.schemes).toEqual(["adminToken"]);
+  });
+
+  describe.each(operations)("$key", ({ path, operation, schemes }) => {
+    const responses = Object.entries<{ content?: Record<string, { schema?: unknown }> }>(operation.responses);
+
+    it("has a summary, a tag and a success response", () => {
+      expect(operation.summary).toEqual(expect.any(String));
+      expect(operation.tags?.length).toBeGreaterThan(0);
+      expect(responses.some(([status]) => /^2\d\d$/.test(status))).toBe(true);
+    });
+
+    it("answers every JSON error with the one error envelope, and a 500", () => {
+      const jsonErrors = responses.filter(
+        ([status, r]) => Number(status) >= 400 && r.content?.["application/json"],
+      );
+      for (const [status, r] of jsonErrors) {
+        expect(r.content!["application/json"]!.schema, status).toEqual(ERROR);
+      }
+      expect(operation.responses["500"], "500").toBeDefined();
+    });
+
+    it("names only known security schemes, and declares 400 and 401 when it has any", () => {
+      for (const scheme of schemes)
+        expect(Object.keys(document.components.securitySchemes)).toContain(scheme);
+      if (schemes.length === 0) return;
+      expect(operation.responses["400"]?.content["application/json"].schema).toEqual(ERROR);
+      expect(operation.responses["401"]?.content["application/json"].schema).toEqual(ERROR);
+    });
+
+    it("declares 413 when it reads JSON, and 415 when the body must be JSON", () => {
+      const mediaTypes = Object.keys(operation.requestBody?.content ?? {});
+      // The unsubscribe page's form is read only when small; anything else counts as empty.
+      if (!mediaTypes.includes("application/json")) return;
+      expect(operation.responses["413"]?.content["application/json"].schema).toEqual(ERROR);
+      if (mediaTypes.join() !== "application/json") return;
+      expect(operation.responses["415"]?.content["application/json"].schema).toEqual(ERROR);
+    });
+
+    it("declares each of its path parameters", () => {
+      const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      const declared = (operation.parameters ?? [])
+        .filter((p: { in: string }) => p.in === "path")
+        .map((p: { name: string }) => p.name);
+      expect(declared.sort()).toEqual(inPath.sort());
+    });
   });
 });
 
 describe("GET /docs", () => {
-  it("renders every operation as self-contained HTML (no scripts, nothing external)", async () => {
+  let html: string;
+
+  beforeAll(async () => {
     const res = await call("/docs");
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
-    const html = await res.text();
+    html = await res.text();
     expect(res.status, html.slice(0, 500)).toBe(200);
-    for (const [method, path] of operations) {
-      expect(html, `${method} ${path}`).toContain(`${method.toUpperCase()}</span> <code>${path}</code>`);
-    }
+  });
+
+  it("is self-contained HTML (no scripts, nothing external)", () => {
     expect(html).not.toMatch(/<script|<link|src=["']?https?:|@import/i);
+  });
+
+  it.each(operations)("renders $key", ({ method, path }) => {
+    expect(html).toContain(`${method}</span> <code>${path}</code>`);
   });
 });

@@ -144,3 +144,97 @@ describe("POST /v1/evidence/verify", () => {
     await expectError(await verify(account.apiKey, events), 400, "invalid_input");
   });
 });
+
+describe("POST /v1/evidence/verify: a copy must say one thing", () => {
+  const verifyText = (apiKey: string, text: string) => callJson("POST", "/v1/evidence/verify", apiKey, text);
+
+  async function copyOf(account: { apiKey: string }, address: string): Promise<string> {
+    const res = await call(`/v1/evidence?address=${encodeURIComponent(address)}`, {
+      headers: bearer(account.apiKey),
+    });
+    const { events } = await expectStatus<{ events: ConsentEvent[] }>(res, 200);
+    const text = JSON.stringify({ events });
+    // Every event of a blocklist add carries evidence with a requestId.
+    expect(text).toContain('"evidence":{');
+    return text;
+  }
+
+  // Each edit adds a member that JSON.parse then drops or overwrites: the parsed copy is the
+  // original, so without the check it would verify while saying something else.
+  it.each([
+    {
+      name: "a __proto__ member in evidence",
+      edit: (t: string) => t.replace('"evidence":{', '"evidence":{"__proto__":{"reason":"forged"},'),
+      message: 'events.0.evidence: key "__proto__" is not allowed',
+    },
+    {
+      name: "a __proto__ member written with escapes",
+      edit: (t: string) => t.replace('"evidence":{', '"evidence":{"\\u005f_proto__":{"reason":"forged"},'),
+      message: 'events.0.evidence: key "__proto__" is not allowed',
+    },
+    {
+      name: "a duplicated key in evidence",
+      edit: (t: string) => t.replace('"evidence":{', '"evidence":{"requestId":"forged",'),
+      message: 'events.0.evidence: duplicate key "requestId"',
+    },
+    {
+      name: "a duplicated key spelled differently",
+      edit: (t: string) => t.replace('"evidence":{', '"evidence":{"request\\u0049d":"forged",'),
+      message: 'events.0.evidence: duplicate key "requestId"',
+    },
+    {
+      name: "a duplicated action in the event",
+      edit: (t: string) => t.replace('"action":', '"action":"opt_in","action":'),
+      message: 'events.0: duplicate key "action"',
+    },
+    {
+      name: "a duplicated key in the scope of the second event",
+      edit: (t: string) => {
+        const second = t.indexOf('"scope":{', t.indexOf('"scope":{') + 1);
+        return `${t.slice(0, second)}"scope":{"type":"account",${t.slice(second + '"scope":{'.length)}`;
+      },
+      message: 'events.1.scope: duplicate key "type"',
+    },
+    {
+      name: "a duplicated events member",
+      edit: (t: string) => `{"events":[],${t.slice(1)}`,
+      message: 'duplicate key "events"',
+    },
+  ])("refuses $name with a 400 that names where", async ({ edit, message }) => {
+    const account = await createAccount();
+    const address = "+14155550521";
+    await expectStatus(await block(account, { address }), 201);
+    await expectStatus(await block(account, { address, scope: { type: "sender", sender: "ACME" } }), 201);
+    const original = await copyOf(account, address);
+    // The untouched text verifies.
+    expect(await expectStatus(await verifyText(account.apiKey, original), 200)).toMatchObject({
+      verified: true,
+    });
+    const edited = edit(original);
+    expect(edited).not.toBe(original);
+    expect(await expectError(await verifyText(account.apiKey, edited), 400, "invalid_input")).toBe(message);
+  });
+
+  it("still accepts the same key in different objects, and __proto__ as a value", async () => {
+    const account = await createAccount();
+    const address = "+14155550522";
+    await expectStatus(await block(account, { address, reason: "__proto__" }), 201);
+    await expectStatus(await unblock(account, { address, reason: "__proto__" }), 200);
+    const text = await copyOf(account, address);
+    expect(text).toContain('"reason":"__proto__"');
+    expect(await expectStatus(await verifyText(account.apiKey, text), 200)).toMatchObject({ verified: true });
+    // Pretty-printed, as a copy kept in a file might be: the same data, so it verifies.
+    const pretty = JSON.stringify(JSON.parse(text), null, 2);
+    expect(await expectStatus(await verifyText(account.apiKey, pretty), 200)).toMatchObject({
+      verified: true,
+    });
+  });
+
+  it("answers deep nesting with a 400, not a crash", async () => {
+    const account = await createAccount();
+    const depth = 200_000;
+    const text = `{"events":${"[".repeat(depth)}${"]".repeat(depth)}}`;
+    const res = await verifyText(account.apiKey, text);
+    expect(res.status, await res.clone().text()).toBe(400);
+  });
+});

@@ -7,8 +7,9 @@ import { accountAddress } from "../../lib/address.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { authErrors, bodyErrors, commonErrors } from "../../lib/errors.ts";
-import { jsonBody } from "../../lib/json-body.ts";
+import { readOnlyJsonBody } from "../../lib/json-body.ts";
 import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
+import { unambiguousJson } from "./unambiguous-json.ts";
 
 const EvidenceResult = z
   .object({
@@ -64,9 +65,11 @@ const verifyEvidence = createRoute({
   description:
     "Takes events as `GET /v1/evidence` returned them (e.g. a copy kept with a complaint file) and " +
     "checks each one: its hash must match its content, and the account's ledger must hold the " +
-    "same event at that seq. `verified` is true only if every event passes.",
+    "same event at that seq. `verified` is true only if every event passes. A body that repeats a " +
+    "key within an object, or has a `__proto__` key, is refused (400 `invalid_input`, naming where): " +
+    "its parsed value would not be what it says, so no answer about it could be trusted.",
   security: security.account,
-  middleware: [requireAccount, jsonBody] as const,
+  middleware: [requireAccount, readOnlyJsonBody, unambiguousJson] as const,
   request: { body: jsonBodyOf(VerifyEvidenceInput) },
   responses: {
     200: jsonContent(
