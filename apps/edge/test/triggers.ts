@@ -4,13 +4,16 @@ import { expect } from "vitest";
 import worker from "../src/index.ts";
 import { bearer, call, callJson, expectStatus, type TestAccount } from "./helpers.ts";
 
-/** A fixed past minute the tests count from: events are never "in the future" for the API. */
-export const T0 = Date.parse("2026-01-15T10:00:00.000Z");
+/**
+ * The minute the tests count from: a day ago, so events are neither "in the future" for the API
+ * nor older than the 31 days it accepts (core `occurredAtProblem`).
+ */
+export const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 24 * 60 * 60 * 1000;
 export const at = (ms: number) => new Date(T0 + ms).toISOString();
 export const SECOND = 1000;
 
 let messages = 0;
-/** A message id unique across the whole test run (message ids are global). */
+/** A message id unique across the whole test run, so tests never meet each other's messages. */
 export const nextMessageId = (prefix = "msg") => `${prefix}-${++messages}-${crypto.randomUUID().slice(0, 8)}`;
 
 export interface EventBody {

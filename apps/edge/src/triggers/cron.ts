@@ -4,8 +4,9 @@
  * A run works in bounded batches so it stays inside one invocation's limits (1000 D1 queries,
  * 1000 KV operations — one per address a firing blocks — and its wall-clock time):
  *  1. Take back claims whose run died (lease expired): they become pending again.
- *  2. Claim up to `batchSize` due pending deadlines in ONE UPDATE ... RETURNING. SQLite runs it
- *     atomically, so two overlapping runs never claim the same row.
+ *  2. Claim up to `batchSize` due pending deadlines, a fair share from each account that has
+ *     some (so one account's backlog never starves another's), each share in one atomic
+ *     UPDATE ... RETURNING: two overlapping runs never claim the same row.
  *  3. Read the claimed deadlines' rules, messages, events and earlier firings in one read batch;
  *     decide each with core `settleDeadline` (the clock is the run's scheduled time).
  *  4. Write the firings' ledger events, the firing rows and every deadline's final status in ONE
@@ -15,10 +16,12 @@
  * run continues.
  */
 import {
+  type AccountDue,
   type DeadlineDecision,
   type MessageEventType,
   OPENING_EVENTS,
   settleDeadline,
+  shareDeadlineClaims,
   type TriggerEvent,
 } from "@optout/core";
 import type { Db } from "../db/client.ts";
@@ -100,10 +103,10 @@ export async function runTriggerCron(
 
   while (report.batches < limits.maxBatches && Date.now() - started < limits.budgetMs) {
     const claimId = crypto.randomUUID();
-    const claimed = await claimDue(d1, claimId, now, limits);
+    const { claimed, more } = await claimDue(d1, claimId, now, limits);
     report.batches++;
     report.claimed += claimed.length;
-    report.more = claimed.length === limits.batchSize;
+    report.more = more;
     if (claimed.length === 0) break;
     try {
       const settled = await settleBatch(deps, claimId, claimed, now);
@@ -128,23 +131,56 @@ export async function runTriggerCron(
   return report;
 }
 
-async function claimDue(d1: D1Database, claimId: string, now: Date, limits: CronLimits) {
-  // The subquery walks trigger_deadlines_pending_due_idx (partial: pending rows only) in due order.
-  const result = await d1
+/**
+ * Claims a fair share of due deadlines from every account that has some (core
+ * `shareDeadlineClaims`): one account's backlog never pushes another's due deadline out of the
+ * run. Each account's share is one atomic UPDATE ... RETURNING; SQLite runs each atomically, so
+ * overlapping runs never claim the same row. `more`: some account may have more due.
+ */
+async function claimDue(
+  d1: D1Database,
+  claimId: string,
+  now: Date,
+  limits: CronLimits,
+): Promise<{ claimed: ClaimedDeadline[]; more: boolean }> {
+  const nowIso = now.toISOString();
+  // A skip scan over trigger_deadlines_pending_account_due_idx: one index seek per account with
+  // pending deadlines (for the next account id, then its earliest due), never a walk of the rows.
+  const { results: accounts } = await d1
     .prepare(
-      `UPDATE trigger_deadlines SET status = 'claimed', claim_id = ?1, claimed_until = ?2
-      WHERE id IN (SELECT id FROM trigger_deadlines WHERE status = 'pending' AND due_at <= ?3
-        ORDER BY due_at LIMIT ?4)
-      RETURNING id, account_id AS accountId, rule_id AS ruleId, message_id AS messageId, due_at AS dueAt`,
+      `WITH RECURSIVE pending(accountId) AS (
+        SELECT MIN(account_id) FROM trigger_deadlines WHERE status = 'pending'
+        UNION ALL
+        SELECT (SELECT MIN(account_id) FROM trigger_deadlines WHERE status = 'pending' AND account_id > pending.accountId)
+        FROM pending WHERE pending.accountId IS NOT NULL
+      )
+      SELECT accountId, firstDueAt FROM (
+        SELECT accountId, (SELECT MIN(due_at) FROM trigger_deadlines
+          WHERE status = 'pending' AND account_id = pending.accountId) AS firstDueAt
+        FROM pending WHERE accountId IS NOT NULL
+      ) WHERE firstDueAt <= ?1`,
     )
-    .bind(
-      claimId,
-      new Date(now.getTime() + limits.leaseMs).toISOString(),
-      now.toISOString(),
-      limits.batchSize,
-    )
-    .all<ClaimedDeadline>();
-  return result.results;
+    .bind(nowIso)
+    .all<AccountDue>();
+  const shares = shareDeadlineClaims(accounts, limits.batchSize);
+  if (shares.length === 0) return { claimed: [], more: false };
+  const claimedUntil = new Date(now.getTime() + limits.leaseMs).toISOString();
+  const results = await d1.batch<ClaimedDeadline>(
+    shares.map(({ accountId, limit }) =>
+      d1
+        .prepare(
+          `UPDATE trigger_deadlines SET status = 'claimed', claim_id = ?1, claimed_until = ?2
+          WHERE id IN (SELECT id FROM trigger_deadlines
+            WHERE status = 'pending' AND account_id = ?3 AND due_at <= ?4 ORDER BY due_at LIMIT ?5)
+          RETURNING id, account_id AS accountId, rule_id AS ruleId, message_id AS messageId, due_at AS dueAt`,
+        )
+        .bind(claimId, claimedUntil, accountId, nowIso, limit),
+    ),
+  );
+  const claimed = results.flatMap((r) => r.results);
+  const more =
+    accounts.length > shares.length || results.some((r, i) => r.results.length === shares[i]!.limit);
+  return { claimed, more };
 }
 
 type Settlement = { status: "fired" | "cancelled" | "skipped"; reason: string | null };
@@ -158,13 +194,14 @@ async function settleBatch(deps: CronDeps, claimId: string, claimed: readonly Cl
       .bind(JSON.stringify([...new Set(claimed.map((d) => d.ruleId))])),
     d1
       .prepare(
-        `SELECT message_id AS messageId, address, sender, channel, campaign FROM messages
-        WHERE message_id IN (SELECT value FROM json_each(?1))`,
+        `SELECT m.account_id AS accountId, m.message_id AS messageId, m.address, m.sender, m.channel, m.campaign
+        FROM (SELECT DISTINCT value AS pair FROM json_each(?1)) j
+        JOIN messages m ON m.account_id = json_extract(j.pair, '$[0]') AND m.message_id = json_extract(j.pair, '$[1]')`,
       )
-      .bind(JSON.stringify([...new Set(claimed.map((d) => d.messageId))])),
+      .bind(pairs((d) => [d.accountId, d.messageId])),
     d1
       .prepare(
-        `SELECT e.message_id AS messageId, e.type AS type, e.occurred_at AS occurredAt, e.origin AS origin
+        `SELECT e.account_id AS accountId, e.message_id AS messageId, e.type AS type, e.occurred_at AS occurredAt, e.origin AS origin
         FROM (SELECT DISTINCT value AS pair FROM json_each(?1)) j
         JOIN message_events e ON e.account_id = json_extract(j.pair, '$[0]')
           AND e.message_id = json_extract(j.pair, '$[1]')
@@ -181,28 +218,33 @@ async function settleBatch(deps: CronDeps, claimId: string, claimed: readonly Cl
   const rules = new Map(
     rowsOf<Parameters<typeof ruleFromRow>[0]>(ruleRows).map((r) => [r.id, ruleFromRow(r)]),
   );
+  // Message ids are per account: every map of messages or events is keyed by both.
+  const messageKey = (m: { accountId: string; messageId: string }) =>
+    JSON.stringify([m.accountId, m.messageId]);
   const messages = new Map(
     rowsOf<{
+      accountId: string;
       messageId: string;
       address: string;
       sender: string | null;
       channel: TriggerEvent["channel"];
       campaign: string | null;
-    }>(messageRows).map((m) => [m.messageId, m]),
+    }>(messageRows).map((m) => [messageKey(m), m]),
   );
   const events = new Map<
     string,
     Map<MessageEventType, { occurredAt: string; origin: TriggerEvent["origin"] }>
   >();
   for (const e of rowsOf<{
+    accountId: string;
     messageId: string;
     type: MessageEventType;
     occurredAt: string;
     origin: TriggerEvent["origin"];
   }>(eventRows)) {
-    const byType = events.get(e.messageId) ?? new Map();
+    const byType = events.get(messageKey(e)) ?? new Map();
     byType.set(e.type, e);
-    events.set(e.messageId, byType);
+    events.set(messageKey(e), byType);
   }
   const alreadyFired = new Set(
     rowsOf<{ ruleId: string; messageId: string }>(firingRows).map((f) =>
@@ -220,7 +262,7 @@ async function settleBatch(deps: CronDeps, claimId: string, claimed: readonly Cl
       continue;
     }
     const rule = rules.get(deadline.ruleId) ?? null;
-    const byType = events.get(deadline.messageId);
+    const byType = events.get(messageKey(deadline));
     const decision: DeadlineDecision = settleDeadline(
       { dueAt: deadline.dueAt, rule, firstOpen: firstOpen(byType) },
       now,
@@ -236,7 +278,7 @@ async function settleBatch(deps: CronDeps, claimId: string, claimed: readonly Cl
         settlements.set(deadline.id, { status: "cancelled", reason: decision.reason });
         break;
       case "fire": {
-        const message = messages.get(deadline.messageId);
+        const message = messages.get(messageKey(deadline));
         const after = rule?.on.type === "not_opened" ? byType?.get(rule.on.after) : undefined;
         if (!rule || !message || !after || rule.on.type !== "not_opened") {
           // Cannot happen while deadlines are only written with their message and event.

@@ -125,6 +125,57 @@ describe("draining 10,000 due deadlines", () => {
   }, 120_000);
 });
 
+describe("one account's backlog never starves another's due deadline", () => {
+  it("a run settles the other account's deadline even with thousands overdue ahead of it", async () => {
+    // Finding: 1000 `sent` events dated long ago × 20 rules from one account scheduled 20,000
+    // overdue deadlines, and the cron (oldest first, 750 a run) left every other account's due
+    // deadline waiting behind them for over two hours.
+    const noisy = await createAccount();
+    const quiet = await createAccount();
+    const noisyRule = (await createRule(noisy, { name: "n", on: { type: "not_opened", withinSeconds: 60 } }))
+      .id;
+    const quietRule = (await createRule(quiet, { name: "q", on: { type: "not_opened", withinSeconds: 60 } }))
+      .id;
+    const backlog = 3 * CRON_LIMITS.batchSize * CRON_LIMITS.maxBatches;
+    const seq = `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${backlog - 1})`;
+    const old = at(-20 * 86_400 * SECOND);
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO messages (account_id, message_id, address, sender, channel, created_at)
+        ${seq} SELECT ?1, 'noisy-' || i, '+1415556' || printf('%04d', i), 'ACME', 'sms', ?2 FROM n`,
+      ).bind(noisy.id, old),
+      env.DB.prepare(
+        `INSERT INTO message_events (account_id, message_id, type, occurred_at, recorded_at, origin)
+        ${seq} SELECT ?1, 'noisy-' || i, 'sent', ?2, ?2, 'api' FROM n`,
+      ).bind(noisy.id, old),
+      env.DB.prepare(
+        `INSERT INTO trigger_deadlines (account_id, rule_id, message_id, due_at, status, created_at)
+        ${seq} SELECT ?1, ?2, 'noisy-' || i, ?3, 'pending', ?3 FROM n`,
+      ).bind(noisy.id, noisyRule, old),
+    ]);
+    // The quiet account's message: sent at T0, never opened, due a minute later.
+    const { recordEvents, event } = await import("../../test/triggers.ts");
+    await recordEvents(quiet, [event({ type: "sent", messageId: "quiet-1", address: "+14155550777" })]);
+
+    const deps = { db: createDb(env.DB), kv: env.KV };
+    const report = await runTriggerCron(deps, new Date(T0 + 120 * SECOND));
+    expect(report.more).toBe(true);
+    const quietDeadline = await env.DB.prepare(
+      "SELECT status FROM trigger_deadlines WHERE account_id = ? AND rule_id = ?",
+    )
+      .bind(quiet.id, quietRule)
+      .first<{ status: string }>();
+    expect(quietDeadline).toEqual({ status: "fired" });
+    // And the noisy account's backlog still moved: it got the rest of the run.
+    const settled = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM trigger_deadlines WHERE account_id = ? AND status = 'fired'",
+    )
+      .bind(noisy.id)
+      .first<{ n: number }>();
+    expect(settled!.n).toBe(report.claimed - 1);
+  }, 60_000);
+});
+
 describe("pending deadlines stay off request paths", () => {
   const plan = async (sql: string, ...params: unknown[]) => {
     const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -133,15 +184,27 @@ describe("pending deadlines stay off request paths", () => {
     return results.map((r) => r.detail).join("\n");
   };
 
-  it("the cron's claim walks the partial index on pending due time", async () => {
-    const detail = await plan(
-      `SELECT id FROM trigger_deadlines WHERE status = 'pending' AND due_at <= ?1 ORDER BY due_at LIMIT ?2`,
+  it("the cron's fair claim walks the partial index on (account, due time)", async () => {
+    const accounts = await plan(
+      `SELECT MIN(account_id) FROM trigger_deadlines WHERE status = 'pending' AND account_id > ?1`,
+      "acc",
+    );
+    const firstDue = await plan(
+      `SELECT MIN(due_at) FROM trigger_deadlines WHERE status = 'pending' AND account_id = ?1`,
+      "acc",
+    );
+    const share = await plan(
+      `SELECT id FROM trigger_deadlines WHERE status = 'pending' AND account_id = ?1 AND due_at <= ?2
+      ORDER BY due_at LIMIT ?3`,
+      "acc",
       at(0),
       250,
     );
-    expect(detail).toContain("trigger_deadlines_pending_due_idx");
-    expect(detail).not.toMatch(/SCAN trigger_deadlines(?! USING)/);
-    expect(detail).not.toContain("TEMP B-TREE");
+    for (const detail of [accounts, firstDue, share]) {
+      expect(detail).toContain("trigger_deadlines_pending_account_due_idx");
+      expect(detail).not.toMatch(/SCAN trigger_deadlines(?! USING)/);
+      expect(detail).not.toContain("TEMP B-TREE");
+    }
   });
 
   it("scheduling a deadline from POST /v1/events is a unique-index lookup, not a scan", async () => {
@@ -163,9 +226,10 @@ describe("pending deadlines stay off request paths", () => {
     ).toContain("message_events_account_message_type_uq");
     expect(
       await plan(
-        `SELECT account_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?1))`,
+        `SELECT address FROM messages WHERE account_id = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
+        "acc",
         "[]",
       ),
-    ).toMatch(/USING (INDEX sqlite_autoindex_messages_1|PRIMARY KEY)/);
+    ).toMatch(/USING (INDEX sqlite_autoindex_messages_1|PRIMARY KEY) \(account_id=\? AND message_id=\?\)/);
   });
 });

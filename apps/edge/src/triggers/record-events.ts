@@ -19,6 +19,7 @@ import {
   canonicalInstant,
   deadlinesStartedBy,
   keepsEarlier,
+  MAX_DEADLINES_PER_REQUEST,
   type MessageEventType,
   type TriggerEvent,
   triggersFiredBy,
@@ -40,10 +41,9 @@ export interface EventDeps {
 
 /**
  * `recorded`: the first report of (messageId, type). `duplicate`: reported before (in an earlier
- * request or earlier in this one); nothing fires again. `ignored` (internal events only): the
- * message id belongs to another account.
+ * request or earlier in this one); nothing fires again.
  */
-export type EventStatus = "recorded" | "duplicate" | "ignored";
+export type EventStatus = "recorded" | "duplicate";
 
 export interface RecordEventsResult {
   results: { messageId: string; type: MessageEventType; status: EventStatus }[];
@@ -54,7 +54,6 @@ export interface RecordEventsResult {
 
 interface StoredMessage {
   messageId: string;
-  accountId: string;
   address: string;
   sender: string | null;
   channel: TriggerEvent["channel"];
@@ -70,9 +69,10 @@ interface StoredEvent {
 const eventKey = (messageId: string, type: string) => JSON.stringify([messageId, type]);
 
 /**
- * Records events of one account. `strict` (the public API) refuses the whole batch when one event
- * names another account's message id (403) or contradicts what is known of its message (409/400);
- * otherwise (internal events) such an event is ignored or takes the message's known identity.
+ * Records events of one account. Message ids are the account's own: another account's messages
+ * are never read or touched, whatever their ids. `strict` (the public API) refuses the whole
+ * batch when an event contradicts what is known of its message (409/400); otherwise (internal
+ * events) the event takes the message's known identity.
  */
 export async function recordEvents(
   deps: EventDeps,
@@ -89,10 +89,10 @@ export async function recordEvents(
   const [messageRows, eventRows, ruleRows] = await d1.batch<Record<string, unknown>>([
     d1
       .prepare(
-        `SELECT message_id AS messageId, account_id AS accountId, address, sender, channel, campaign
-        FROM messages WHERE message_id IN (SELECT value FROM json_each(?1))`,
+        `SELECT message_id AS messageId, address, sender, channel, campaign
+        FROM messages WHERE account_id = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
       )
-      .bind(JSON.stringify(messageIds)),
+      .bind(accountId, JSON.stringify(messageIds)),
     d1
       .prepare(
         `SELECT message_id AS messageId, type, occurred_at AS occurredAt FROM message_events
@@ -119,19 +119,6 @@ export async function recordEvents(
   events.forEach((raw, i) => {
     let event: TriggerEvent = { ...raw, occurredAt: canonicalInstant(raw.occurredAt) };
     const message = known.get(event.messageId);
-    if (message && message.accountId !== accountId) {
-      if (options.strict) {
-        // Message ids are unique across accounts: the first account to report one owns it.
-        throw new ApiError(
-          403,
-          "forbidden",
-          `events.${i}.messageId: the message id belongs to another account`,
-        );
-      }
-      log.warn("internal_event_ignored", { accountId, reason: "message_of_another_account" });
-      results.push({ messageId: event.messageId, type: event.type, status: "ignored" });
-      return;
-    }
     if (message) {
       const mismatch = identityMismatch(message, event);
       if (mismatch && options.strict) {
@@ -160,7 +147,6 @@ export async function recordEvents(
     } else {
       known.set(event.messageId, {
         messageId: event.messageId,
-        accountId,
         address: event.address,
         sender: event.sender,
         channel: event.channel,
@@ -208,12 +194,17 @@ export async function recordEvents(
     }
   }
 
+  if (deadlines.length > MAX_DEADLINES_PER_REQUEST) {
+    throw new ApiError(
+      400,
+      "invalid_input",
+      `events: would schedule ${deadlines.length} not_opened deadlines (each sent/delivered event × ` +
+        `each not_opened rule it matches); at most ${MAX_DEADLINES_PER_REQUEST} per request: send fewer events per request`,
+    );
+  }
+
   const writes = (): D1PreparedStatement[] => [
-    ...upsertMessages(
-      d1,
-      [...known.values()].filter((m) => m.accountId === accountId),
-      recordedAt,
-    ),
+    ...upsertMessages(d1, accountId, [...known.values()], recordedAt),
     ...upsertEvents(d1, accountId, toWrite, recordedAt),
     ...upsertDeadlines(d1, deadlines, recordedAt),
   ];
@@ -243,8 +234,8 @@ export async function recordEvents(
 /**
  * An event the edge produced itself (a confirmed opt-out link click; a keyword reply from an SMS
  * provider): recorded like a posted one, and fires `link_click` / `keyword_reply` rules. Never
- * throws for a conflict: a message id of another account is ignored, and a known message keeps
- * its identity. Storage errors propagate (the caller's request should fail and be retried).
+ * throws for a conflict: a known message keeps its identity. Storage errors propagate (the
+ * caller's request should fail and be retried).
  */
 export async function recordInternalEvent(
   deps: EventDeps,
@@ -265,15 +256,20 @@ function identityMismatch(message: StoredMessage, event: TriggerEvent): string |
 
 // ---------- statements ----------
 
-function upsertMessages(d1: D1Database, rows: readonly StoredMessage[], createdAt: string) {
+function upsertMessages(
+  d1: D1Database,
+  accountId: string,
+  rows: readonly StoredMessage[],
+  createdAt: string,
+) {
   // `WHERE true` resolves SQLite's parsing ambiguity between a SELECT's join and ON CONFLICT. A
-  // campaign is only ever filled in, never changed; another account's row is never touched.
-  const sql = `INSERT INTO messages (message_id, account_id, address, sender, channel, campaign, created_at)
-    SELECT ${jsonFields("messageId", "accountId", "address", "sender", "channel", "campaign")}, ?2
+  // campaign is only ever filled in, never changed.
+  const sql = `INSERT INTO messages (account_id, message_id, address, sender, channel, campaign, created_at)
+    SELECT ?3, ${jsonFields("messageId", "address", "sender", "channel", "campaign")}, ?2
     FROM json_each(?1) WHERE true
-    ON CONFLICT (message_id) DO UPDATE SET campaign = excluded.campaign
-    WHERE messages.campaign IS NULL AND excluded.campaign IS NOT NULL AND messages.account_id = excluded.account_id`;
-  return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json, createdAt));
+    ON CONFLICT (account_id, message_id) DO UPDATE SET campaign = excluded.campaign
+    WHERE messages.campaign IS NULL AND excluded.campaign IS NOT NULL`;
+  return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json, createdAt, accountId));
 }
 
 function upsertEvents(
@@ -289,13 +285,10 @@ function upsertEvents(
     origin: e.origin,
     keyword: e.keyword ?? null,
   }));
-  // Only for messages this account owns: two accounts racing to claim a new message id cannot
-  // both record events for it. The earlier occurredAt of two reports is kept.
+  // The earlier occurredAt of two reports is kept. `WHERE true`: see upsertMessages.
   const sql = `INSERT INTO message_events (account_id, message_id, type, occurred_at, recorded_at, origin, keyword)
     SELECT ?2, ${jsonFields("messageId", "type", "occurredAt")}, ?3, ${jsonFields("origin", "keyword")}
-    FROM json_each(?1)
-    WHERE EXISTS (SELECT 1 FROM messages m
-      WHERE m.message_id = json_extract(value, '$.messageId') AND m.account_id = ?2)
+    FROM json_each(?1) WHERE true
     ON CONFLICT (account_id, message_id, type) DO UPDATE SET occurred_at = excluded.occurred_at
     WHERE excluded.occurred_at < message_events.occurred_at`;
   return jsonChunks(rows).map((json) => d1.prepare(sql).bind(json, accountId, recordedAt));

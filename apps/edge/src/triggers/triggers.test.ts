@@ -416,8 +416,17 @@ describe("not_opened", () => {
     const address = nextAddress();
     const messageId = nextMessageId();
     await recordEvents(account, [event({ type: "opened", messageId, address, occurredAt: at(10 * SECOND) })]);
-    await recordEvents(account, [event({ type: "sent", messageId, address, occurredAt: at(0) })]);
+    const sent = await recordEvents(account, [
+      event({ type: "sent", messageId, address, occurredAt: at(0) }),
+    ]);
+    // The sent still starts the deadline (so a cancel below is the cron's decision, not a no-op)...
+    expect(sent.deadlinesScheduled).toBe(1);
+    expect(await deadlineStatus(messageId)).toEqual([expect.objectContaining({ status: "pending" })]);
     await runCron(T0 + 2 * DEADLINE);
+    // ...which the earlier open cancels: settled as cancelled, nothing fired, nothing blocked.
+    expect(await deadlineStatus(messageId)).toEqual([
+      expect.objectContaining({ status: "cancelled", reason: "opened" }),
+    ]);
     expect((await checkStrong(account, address)).allowed).toBe(true);
   });
 

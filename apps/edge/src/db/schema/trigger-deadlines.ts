@@ -30,9 +30,12 @@ export const triggerDeadlines = sqliteTable(
   (t) => [
     // Serves scheduling: one deadline per (rule, message), upserted when its event is (re)reported.
     uniqueIndex("trigger_deadlines_rule_message_uq").on(t.ruleId, t.messageId),
-    // Serves the cron's claim: the earliest due pending deadlines. Partial, so settled rows (the
-    // vast majority over time) cost it nothing, and no request path ever reads it.
-    index("trigger_deadlines_pending_due_idx").on(t.dueAt).where(sql`status = 'pending'`),
+    // Serves the cron's fair claim: which accounts have pending deadlines (a skip scan over
+    // account_id), each one's earliest due, and each one's due deadlines in due order. Partial,
+    // so settled rows (the vast majority over time) cost it nothing; no request path reads it.
+    index("trigger_deadlines_pending_account_due_idx")
+      .on(t.accountId, t.dueAt)
+      .where(sql`status = 'pending'`),
     // Serves the cron's takeover of claims whose run died (lease expired).
     index("trigger_deadlines_claimed_lease_idx").on(t.claimedUntil).where(sql`status = 'claimed'`),
   ],

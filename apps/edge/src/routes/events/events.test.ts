@@ -3,11 +3,18 @@ import {
   callJson,
   createAccount,
   expectError,
-  expectStatus,
   storageSnapshot,
   type TestAccount,
 } from "../../../test/helpers.ts";
-import { at, createRule, event, nextMessageId, postEvents, recordEvents } from "../../../test/triggers.ts";
+import {
+  at,
+  checkStrong,
+  createRule,
+  event,
+  nextMessageId,
+  postEvents,
+  recordEvents,
+} from "../../../test/triggers.ts";
 
 let account: TestAccount;
 let other: TestAccount;
@@ -46,19 +53,44 @@ describe("POST /v1/events", () => {
     expect(await storageSnapshot()).toEqual(before);
   });
 
-  it("message ids are per account: the same id in two accounts is refused for the second", async () => {
-    const messageId = nextMessageId();
-    await recordEvents(account, [event({ type: "sent", messageId })]);
-    // A valid event first: the whole batch is refused, nothing of it is recorded.
-    const mine = nextMessageId();
-    const before = await storageSnapshot();
-    const res = await postEvents(other, [
-      event({ type: "sent", messageId: mine }),
-      event({ type: "bounced", messageId }),
+  it("message ids are per account: another account's events for the same id are its own", async () => {
+    // Finding: account A's `sent` for "order-1001" made account B's `bounced` for that id a 403,
+    // B's rules never fired, and the 403/200 difference told A which ids B used.
+    const messageId = nextMessageId("order");
+    await recordEvents(account, [event({ type: "sent", messageId, address: "+14155550160" })]);
+    await createRule(other, { name: "other bounces", on: { type: "bounced" } });
+    const result = await recordEvents(other, [
+      event({ type: "bounced", messageId, address: "+14155550161" }),
     ]);
-    const message = await expectError(res, 403, "forbidden");
-    expect(message).toBe("events.1.messageId: the message id belongs to another account");
-    expect(message).not.toContain(account.id);
+    expect(result.results).toEqual([{ messageId, type: "bounced", status: "recorded" }]);
+    expect(result.fired).toHaveLength(1);
+    expect(await checkStrong(other, "+14155550161")).toMatchObject({ allowed: false });
+    // A's message is untouched: its address is not blocked and its own bounce is still new to it.
+    expect(await checkStrong(account, "+14155550160")).toMatchObject({ allowed: true });
+    const own = await recordEvents(account, [event({ type: "bounced", messageId, address: "+14155550160" })]);
+    expect(own.results[0]!.status).toBe("recorded");
+    expect(own.fired).toHaveLength(1);
+  });
+
+  it("refuses events older than 31 days or more than 15 minutes ahead, naming the event", async () => {
+    const before = await storageSnapshot();
+    const old = new Date(Date.now() - 32 * 86_400_000).toISOString();
+    const message = await expectError(
+      await postEvents(account, [
+        event({ type: "sent", messageId: nextMessageId() }),
+        event({ type: "sent", messageId: nextMessageId(), occurredAt: old }),
+      ]),
+      400,
+      "invalid_input",
+    );
+    expect(message).toMatch(/^events\.1\.occurredAt: more than 31 days in the past/);
+    const ahead = new Date(Date.now() + 16 * 60_000).toISOString();
+    const late = await postEvents(account, [
+      event({ type: "sent", messageId: nextMessageId(), occurredAt: ahead }),
+    ]);
+    expect(await expectError(late, 400, "invalid_input")).toMatch(
+      /^events\.0\.occurredAt: more than 15 minutes/,
+    );
     expect(await storageSnapshot()).toEqual(before);
   });
 });
@@ -111,7 +143,8 @@ describe("POST /v1/events: bad input is a precise 4xx and writes nothing", () =>
       ],
       status: 400,
       code: "invalid_input",
-      message: /^events\.0\.occurredAt: more than 15 minutes in the future$/,
+      message:
+        /^events\.0\.occurredAt: more than 15 minutes in the future \(clocks may differ by at most that much\)$/,
     },
     {
       name: "text on an event that is not a reply",
@@ -166,7 +199,11 @@ describe("POST /v1/events: bad input is a precise 4xx and writes nothing", () =>
     await expectError(res, 400, "malformed_json");
   });
 
-  it("another account's key sees nothing: its own events for a fresh id are fine", async () => {
-    await expectStatus(await postEvents(other, [event({ type: "sent", messageId: nextMessageId() })]), 200);
+  it("another account's conflicting report of the same message id is not a conflict for it", async () => {
+    // `messageId` was recorded by `account` with campaign "spring"; for `other` it is a new message.
+    const result = await recordEvents(other, [
+      event({ type: "sent", messageId, campaign: "autumn", sender: "OTHER", address: "+14155550170" }),
+    ]);
+    expect(result.results).toEqual([{ messageId, type: "sent", status: "recorded" }]);
   });
 });

@@ -66,8 +66,9 @@ const postEvents = createRoute({
     "retries, replays and out-of-order delivery end in the same state. `bounced`, `complained` and " +
     "`replied` (with `text`) fire matching trigger rules at once; `sent`/`delivered` start " +
     "`not_opened` deadlines (occurredAt + withinSeconds), which an `opened` or `clicked` strictly " +
-    "before the deadline cancels. A message id belongs to the account that first reports it; all " +
-    "events of a message must agree on address, sender and channel. The batch is validated as a " +
+    "before the deadline cancels. Message ids are the account's own (another account may use the " +
+    "same ids without effect on yours); all events of a message must agree on address, sender and " +
+    "channel. Events are accepted from 31 days ago up to 15 minutes ahead of the edge's clock. The batch is validated as a " +
     "whole first: any invalid event rejects the request and nothing is recorded.",
   security: security.account,
   middleware: [requireAccount, jsonBody] as const,
@@ -76,7 +77,6 @@ const postEvents = createRoute({
     200: jsonContent(PostEventsResult, "Each event's status in input order, and the rules that fired"),
     ...commonErrors,
     ...authErrors,
-    403: jsonContent(ErrorEnvelope, "A messageId belongs to another account (`forbidden`); nothing recorded"),
     409: jsonContent(
       ErrorEnvelope,
       "An event contradicts its message's recorded address, sender, channel or campaign (`conflict`); nothing recorded",
@@ -124,10 +124,7 @@ export const eventRoutes = createRouter().openapi(postEvents, async (c) => {
   );
   return c.json(
     {
-      // Strict recording never ignores an event: it refuses the batch instead.
-      results: result.results.map(
-        (r) => ({ ...r, status: r.status === "recorded" ? "recorded" : "duplicate" }) as const,
-      ),
+      results: result.results,
       fired: result.fired,
       deadlinesScheduled: result.deadlinesScheduled,
     },

@@ -1,0 +1,2 @@
+DROP INDEX `trigger_deadlines_pending_due_idx`;--> statement-breakpoint
+CREATE INDEX `trigger_deadlines_pending_account_due_idx` ON `trigger_deadlines` (`account_id`,`due_at`) WHERE status = 'pending';
