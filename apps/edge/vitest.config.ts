@@ -16,6 +16,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: "test-admin-token",
             SYNC_TOKEN: "test-sync-token",
+            EDGE_SECRET: "test-edge-secret",
             ENVIRONMENT: "test",
           },
         },

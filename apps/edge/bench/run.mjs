@@ -95,7 +95,8 @@ const edgeOptions = (script) => ({
   bindings: {
     ADMIN_TOKEN: adminToken,
     SYNC_TOKEN: randomBytes(24).toString("hex"),
-    PUBLIC_BASE_URL: "",
+    EDGE_SECRET: randomBytes(24).toString("hex"),
+    PUBLIC_BASE_URL: "https://optout.bench.example",
     PUBLIC_LINK_BASE: "",
     ENVIRONMENT: "production",
   },

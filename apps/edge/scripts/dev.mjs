@@ -22,11 +22,24 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 const say = (line) => console.log(`[edge dev] ${line}`);
 
-// 1. Secrets: .dev.vars (git-ignored) from the committed example, once.
+// 1. Secrets: .dev.vars (git-ignored) from the committed example, once; a .dev.vars made by an
+// older version gets the variables the example has gained since (its own values are kept).
 const devVars = join(root, ".dev.vars");
+const example = join(root, ".dev.vars.example");
 if (!existsSync(devVars)) {
-  copyFileSync(join(root, ".dev.vars.example"), devVars);
+  copyFileSync(example, devVars);
   say("created .dev.vars from .dev.vars.example (local-only tokens; edit freely)");
+} else {
+  const names = (text) => new Set([...text.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
+  const have = names(readFileSync(devVars, "utf8"));
+  const missing = readFileSync(example, "utf8")
+    .split("\n")
+    .filter((line) => /^[A-Z0-9_]+=/.test(line) && !have.has(line.split("=")[0]));
+  if (missing.length > 0) {
+    const current = readFileSync(devVars, "utf8");
+    writeFileSync(devVars, `${current}${current.endsWith("\n") ? "" : "\n"}${missing.join("\n")}\n`);
+    say(`added ${missing.map((l) => l.split("=")[0]).join(", ")} to .dev.vars from .dev.vars.example`);
+  }
 }
 
 // 2. Local D1 schema. CI=1 keeps wrangler from asking for confirmation.

@@ -5,30 +5,60 @@ import { log } from "./lib/log.ts";
 const Secret = z.string().min(8, "must be at least 8 characters");
 const UrlOrEmpty = z.union([z.literal(""), z.url({ protocol: /^https?$/ })]);
 
-/** Vars and secrets the Worker needs. Parsed once per isolate (env does not change). */
+/** Secrets that must be long where real data lives (the committed examples are public). */
+const PRODUCTION_SECRETS = ["ADMIN_TOKEN", "SYNC_TOKEN", "EDGE_SECRET"] as const;
+
+/**
+ * Vars and secrets the Worker needs. Parsed once per isolate (env does not change).
+ * `ENVIRONMENT` defaults to production, the safe side: local dev sets `development` in
+ * `.dev.vars`, and the tests set `test`.
+ */
 export const Config = z
   .object({
     ADMIN_TOKEN: Secret,
     SYNC_TOKEN: Secret,
-    /** Absolute origin for links we print; "" = the incoming request's origin. */
+    /**
+     * Keys the edge's own MACs and keyed hashes: end users' IP addresses and user agents in the
+     * ledger's evidence are HMACs under it (a bare SHA-256 of an IPv4 address is reversed in a
+     * fraction of a second), and so are the short-lived undo tokens of the unsubscribe page.
+     */
+    EDGE_SECRET: Secret,
+    /** Absolute origin for URLs we print (webhooks, docs); "" = the request's origin (not in production). */
     PUBLIC_BASE_URL: UrlOrEmpty.default(""),
     /** Origin of minted opt-out links; "" = PUBLIC_BASE_URL. */
     PUBLIC_LINK_BASE: UrlOrEmpty.default(""),
-    ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("development"),
+    ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
   })
-  // One token must never open the other door.
+  // One token must never open another door.
   .refine((c) => c.ADMIN_TOKEN !== c.SYNC_TOKEN, {
     message: "must differ from ADMIN_TOKEN",
     path: ["SYNC_TOKEN"],
   })
-  // The committed example tokens are public; refuse them where real data lives.
-  .refine(
-    (c) => c.ENVIRONMENT !== "production" || (c.ADMIN_TOKEN.length >= 32 && c.SYNC_TOKEN.length >= 32),
-    {
-      message: "ADMIN_TOKEN and SYNC_TOKEN must be at least 32 characters in production",
-      path: ["ENVIRONMENT"],
-    },
-  );
+  .refine((c) => c.EDGE_SECRET !== c.ADMIN_TOKEN && c.EDGE_SECRET !== c.SYNC_TOKEN, {
+    message: "must differ from ADMIN_TOKEN and SYNC_TOKEN",
+    path: ["EDGE_SECRET"],
+  })
+  .superRefine((c, ctx) => {
+    if (c.ENVIRONMENT !== "production") return;
+    for (const name of PRODUCTION_SECRETS) {
+      if (c[name].length < 32) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "must be at least 32 characters in production",
+        });
+      }
+    }
+    // Without it, the URLs we hand out (opt-out links, webhook URLs) would follow whatever Host
+    // header a caller sent.
+    if (c.PUBLIC_BASE_URL === "") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PUBLIC_BASE_URL"],
+        message: "must be set in production (absolute links are built only from it)",
+      });
+    }
+  });
 export type Config = z.infer<typeof Config>;
 
 const parsed = new WeakMap<object, Config>();
@@ -45,4 +75,12 @@ export function readConfig(env: Env): Config {
   }
   parsed.set(env, result.data);
   return result.data;
+}
+
+/**
+ * The origin absolute URLs are built from: PUBLIC_BASE_URL, or — outside production, where it may
+ * be empty — the request's own origin (local dev, tests).
+ */
+export function publicOrigin(config: Config, requestUrl: string): string {
+  return (config.PUBLIC_BASE_URL || new URL(requestUrl).origin).replace(/\/+$/, "");
 }

@@ -55,8 +55,19 @@ export function oneClick(code: string, options: VisitOptions = {}): Promise<Resp
   });
 }
 
-export function undo(code: string, options: VisitOptions = {}): Promise<Response> {
-  return visit(`/u/${code}/undo`, { ...options, method: "POST" });
+/** The undo form as the done page submits it, with the token that page carried ("" for none). */
+export function undo(code: string, token: string, options: VisitOptions = {}): Promise<Response> {
+  return visit(`/u/${code}/undo`, {
+    ...options,
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...options.headers },
+    body: new URLSearchParams({ token }).toString(),
+  });
+}
+
+/** The undo token a done page carries, or null when it offers no undo. */
+export function undoTokenOf(html: string): string | null {
+  return /name="token" value="([^"]*)"/.exec(html)?.[1] ?? null;
 }
 
 /** Asserts the status (printing the body when wrong) and an HTML page; returns its text. */

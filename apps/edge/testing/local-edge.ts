@@ -81,6 +81,11 @@ export class LocalEdge {
         "--var",
         `SYNC_TOKEN:${this.syncToken}`,
         "--var",
+        "EDGE_SECRET:local-edge-secret-0123456789abcdef",
+        // Not production, whatever a developer's .dev.vars says (--var wins): URLs follow the request.
+        "--var",
+        "ENVIRONMENT:test",
+        "--var",
         `PUBLIC_LINK_BASE:${this.url}`,
         "--show-interactive-dev-session=false",
         "--log-level",

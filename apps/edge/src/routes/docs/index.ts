@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { publicOrigin } from "../../config.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { renderDocs } from "./render.ts";
 
@@ -8,7 +9,7 @@ const description =
   "shape `{ error: { code, message, requestId } }`; every response carries `x-request-id`.";
 
 function documentConfig(c: Context<AppEnv>) {
-  const server = c.var.config.PUBLIC_BASE_URL || new URL(c.req.url).origin;
+  const server = publicOrigin(c.var.config, c.req.url);
   return {
     openapi: "3.1.0",
     info: { title: "optout edge API", version: "0.1.0", description },

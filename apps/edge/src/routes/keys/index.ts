@@ -59,7 +59,8 @@ const createKey = createRoute({
   summary: "Create an API key",
   description:
     "Issues another key for the calling account, for rotation: create the new key, deploy it, then " +
-    "revoke the old one. The key is returned once and stored only as its SHA-256.",
+    "revoke the old one. The key is returned once and stored only as its SHA-256. A `sk_test_` key " +
+    "can create only test keys.",
   security: security.account,
   middleware: [requireAccount, jsonBody] as const,
   request: { body: jsonBodyOf(CreateKeyInput) },
@@ -67,6 +68,7 @@ const createKey = createRoute({
     201: jsonContent(CreatedKey, "The new key (shown once)"),
     ...commonErrors,
     ...authErrors,
+    403: jsonContent(ErrorEnvelope, "A test key asked for a live key (`forbidden`)"),
     409: jsonContent(
       ErrorEnvelope,
       `The account already has ${MAX_ACTIVE_KEYS_PER_ACCOUNT} active keys (\`conflict\`)`,
@@ -121,6 +123,11 @@ export const keyRoutes = createRouter()
     const input = c.req.valid("json");
     const { accountId, keyMode } = c.var.principal;
     const mode = input.mode ?? keyMode ?? "test";
+    // A test key is what a sandbox, a CI job or a laptop holds: it must not mint the keys that
+    // production traffic runs on.
+    if (mode === "live" && keyMode !== "live") {
+      throw new ApiError(403, "forbidden", "mode: only a live key can create live keys");
+    }
     const apiKey = generateApiKey(mode);
     const id = newId("key");
     const createdAt = new Date().toISOString();

@@ -50,6 +50,18 @@ describe("POST /v1/keys", () => {
     expect((await newKey({ id: live.id, apiKey: test.apiKey })).mode).toBe("test");
   });
 
+  it("refuses a live key to a test key's request (403) and creates nothing", async () => {
+    // Finding: a sk_test_ key (a sandbox's, a laptop's) could mint sk_live_ keys.
+    const live = await createAccount({ mode: "live" });
+    const test = await newKey(live, { mode: "test" });
+    const before = await listKeys(live.apiKey);
+    const res = await callJson("POST", "/v1/keys", test.apiKey, { mode: "live" });
+    expect(await expectError(res, 403, "forbidden")).toBe("mode: only a live key can create live keys");
+    expect(await listKeys(live.apiKey)).toEqual(before);
+    // A live key still may.
+    expect((await newKey(live, { mode: "live" })).apiKey).toMatch(/^sk_live_/);
+  });
+
   it("caps an account's active keys with 409", async () => {
     const account = await createAccount();
     const now = new Date().toISOString();

@@ -14,6 +14,7 @@ import {
   UpdateLinkSettingsInput,
 } from "@optout/core";
 import type { Context } from "hono";
+import { publicOrigin } from "../../config.ts";
 import { accountAddress } from "../../lib/address.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { requireAccount } from "../../lib/auth.ts";
@@ -147,7 +148,7 @@ async function mint(c: Context<AppEnv>, items: readonly MintLinkInput[]): Promis
   await insertLinks(c.var.db, rows);
 
   const config = c.var.config;
-  const base = config.PUBLIC_LINK_BASE || config.PUBLIC_BASE_URL || new URL(c.req.url).origin;
+  const base = config.PUBLIC_LINK_BASE || publicOrigin(config, c.req.url);
   return codes.map((code, i) => ({ code, url: linkUrl(base, code), expiresAt: prepared[i]!.expiresAt }));
 }
 

@@ -83,6 +83,45 @@ describe("POST /v1/links", () => {
     expect(branded.url).toBe(`https://u.acme.test/u/${branded.code}`);
     const fallback = await mint({ PUBLIC_LINK_BASE: "", PUBLIC_BASE_URL: "https://api.acme.test/" });
     expect(fallback.url).toBe(`https://api.acme.test/u/${fallback.code}`);
+    // Outside production, with neither set, the request's own origin (local dev).
+    const local = await mint({ PUBLIC_LINK_BASE: "", PUBLIC_BASE_URL: "" });
+    expect(local.url).toBe(`http://localhost/u/${local.code}`);
+    // Each URL's code is a real link: its path opens this link's page.
+    for (const link of [branded, fallback, local]) {
+      const page = await call(new URL(link.url).pathname, { headers: { "cf-connecting-ip": "192.0.2.11" } });
+      expect(page.status, link.url).toBe(200);
+      expect(await page.text()).toContain("Unsubscribe");
+    }
+  });
+
+  it("in production never builds a URL from the request's Host header", async () => {
+    // Finding: with PUBLIC_BASE_URL empty, minted link URLs followed whatever Host a caller sent.
+    const production = {
+      ...env,
+      ENVIRONMENT: "production",
+      ADMIN_TOKEN: "a".repeat(40),
+      SYNC_TOKEN: "s".repeat(40),
+      EDGE_SECRET: "e".repeat(40),
+      PUBLIC_LINK_BASE: "",
+    };
+    const post = (vars: Record<string, string>) =>
+      app.request(
+        "https://attacker.example/v1/links",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", ...bearer(account.apiKey) },
+          body: '{"address":"+14155550113"}',
+        },
+        { ...production, ...vars },
+      );
+    const before = await linkCount();
+    await expectError(await post({ PUBLIC_BASE_URL: "" }), 500, "misconfigured");
+    expect(await linkCount()).toBe(before);
+    const minted = await expectStatus<MintedLink>(
+      await post({ PUBLIC_BASE_URL: "https://optout.acme.test" }),
+      201,
+    );
+    expect(minted.url).toBe(`https://optout.acme.test/u/${minted.code}`);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { InboundProvider, ProviderCredentialsInput, providerCredentialsProblem } from "@optout/core";
 import type { Context } from "hono";
+import { publicOrigin } from "../../config.ts";
 import {
   deleteProviderCredentials,
   listProviders,
@@ -95,7 +96,7 @@ const deleteProvider = createRoute({
 
 /** What the provider must be given: built like the URL it signs, from PUBLIC_BASE_URL when set. */
 function withWebhookUrl(c: Context<AppEnv>, view: ProviderView) {
-  const base = (c.var.config.PUBLIC_BASE_URL || new URL(c.req.url).origin).replace(/\/+$/, "");
+  const base = publicOrigin(c.var.config, c.req.url);
   const webhookUrl = `${base}/mo/${view.provider}/${c.var.principal.accountId}`;
   return {
     provider: view.provider,

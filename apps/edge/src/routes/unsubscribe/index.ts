@@ -15,12 +15,14 @@ import {
   hashLinkCode,
   isLinkCode,
   isLinkExpired,
+  keyedHash,
+  mintUndoToken,
   negotiateLocale,
   type PageLocale,
   type Scope,
   scopeKey,
-  sha256Hex,
   unsubscribeChoices,
+  verifyUndoToken,
 } from "@optout/core";
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
@@ -86,7 +88,7 @@ export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 interface Client {
-  /** SHA-256 of the connecting IP: the rate-limit key and the ledger's evidence. */
+  /** HMAC of the connecting IP under EDGE_SECRET: the rate-limit key and the ledger's evidence. */
   ipHash: string;
   userAgentHash: string | null;
 }
@@ -95,9 +97,12 @@ async function clientOf(c: Ctx): Promise<Client> {
   // Behind Cloudflare `cf-connecting-ip` is always set; without it (local tools) all share one key.
   const ip = c.req.header("cf-connecting-ip") ?? "unknown";
   const userAgent = c.req.header("user-agent");
+  // Keyed, not bare SHA-256: the IPv4 space is small enough to reverse an unkeyed hash by trying
+  // every address, and evidence leaves the edge (sync, exports).
+  const secret = c.var.config.EDGE_SECRET;
   return {
-    ipHash: await sha256Hex(`ip:${ip}`),
-    userAgentHash: userAgent ? await sha256Hex(`ua:${userAgent}`) : null,
+    ipHash: await keyedHash(secret, "ip", ip),
+    userAgentHash: userAgent ? await keyedHash(secret, "ua", userAgent) : null,
   };
 }
 
@@ -105,7 +110,7 @@ function page(
   c: Ctx,
   view: PageView,
   locale: PageLocale,
-  status: 200 | 404 | 409 | 410 | 429 = 200,
+  status: 200 | 403 | 404 | 409 | 410 | 429 = 200,
 ): Response {
   c.header("Content-Language", locale);
   return c.html(renderPage(view, locale), status);
@@ -153,7 +158,26 @@ async function withLink(
 }
 
 const summaryOf = (link: LinkView) => ({ brand: link.brand, address: link.address, channel: link.channel });
-const undoActionOf = (code: string) => `${code}/undo`;
+
+/** The undo form for the opt-out this request just made: its action and the token it needs. */
+async function undoFormOf(c: Ctx, link: LinkView, code: string, seq: number, at: Date) {
+  const token = await mintUndoToken(c.var.config.EDGE_SECRET, { codeHash: link.codeHash, seq }, at);
+  return { action: `${code}/undo`, token };
+}
+
+/** The undo form's token, from a small urlencoded or multipart body; "" when there is none. */
+async function readUndoToken(c: Ctx): Promise<string> {
+  const type = c.req.header("content-type") ?? "";
+  const length = Number(c.req.header("content-length"));
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type) || !(length <= 16 * 1024))
+    return "";
+  try {
+    const token = (await c.req.raw.formData()).get("token");
+    return typeof token === "string" ? token : "";
+  } catch {
+    return "";
+  }
+}
 
 /** The entry this link's opt-out made, if it still blocks (same scope, same ledger event). */
 async function activeOptOutOf(c: Ctx, link: LinkView, strong: boolean) {
@@ -256,14 +280,29 @@ const undoOptOut = createRoute({
   method: "post",
   path: "/u/{code}/undo",
   tags,
-  summary: "Undo this link's opt-out (within 24 hours)",
+  summary: "Undo this link's opt-out (within an hour, from the page that confirmed it)",
   description:
-    "Resubscribes (an `opt_in` event, source `link`) if this link's opt-out happened less than 24 " +
-    "hours ago and is still the one in force; otherwise 409 with a page that says so.",
-  request: { params: CodeParam },
+    "Resubscribes (an `opt_in` event, source `link`) if this link's opt-out happened less than an " +
+    "hour ago, is still the one in force, and the form carries the `token` that the page " +
+    "confirming that opt-out issued (a MAC under the deployment's `EDGE_SECRET` over the link, the " +
+    "opt-out's ledger event and an expiry). Holding the link is not enough: GET and a repeated POST " +
+    "never issue a token, so neither a link scanner nor the sender who minted the link can undo " +
+    "someone's opt-out.",
+  request: {
+    params: CodeParam,
+    body: {
+      required: false,
+      content: {
+        "application/x-www-form-urlencoded": {
+          schema: { type: "object", properties: { token: { type: "string" } }, required: ["token"] },
+        },
+      },
+    },
+  },
   responses: {
     200: html("The resubscribed page"),
-    409: html("Undo is no longer possible (more than 24 hours, or the entry changed since)"),
+    403: html("No valid undo token: nothing changed"),
+    409: html("Undo is no longer possible (more than an hour, or the entry changed since)"),
     ...pageErrors,
   },
 });
@@ -273,20 +312,11 @@ unsubscribeRouter.use("/u/*", securityHeaders);
 
 export const unsubscribeRoutes = unsubscribeRouter
   .openapi(showPage, (c) =>
-    withLink(c, { fresh: false, allowExpired: false }, async ({ link, code, locale, now }) => {
+    withLink(c, { fresh: false, allowExpired: false }, async ({ link, locale }) => {
       const active = await activeOptOutOf(c, link, false);
+      // No undo here: a GET is anyone holding the link (a scanner, the sender who minted it).
       if (active && link.optOutScope) {
-        const undoable = active.seq === link.optOutSeq && canUndoOptOut(link.optedOutAt, now);
-        return page(
-          c,
-          {
-            kind: "done",
-            link: summaryOf(link),
-            scope: link.optOutScope,
-            undoAction: undoable ? undoActionOf(code) : null,
-          },
-          locale,
-        );
+        return page(c, { kind: "done", link: summaryOf(link), scope: link.optOutScope, undo: null }, locale);
       }
       const choices = unsubscribeChoices(link, link.offerBothScopes);
       return page(c, { kind: "confirm", link: summaryOf(link), choices }, locale);
@@ -370,12 +400,13 @@ export const unsubscribeRoutes = unsubscribeRouter
         link.accountId,
         linkClickEvent(link, now),
       );
-      const undoable = mine !== null && canUndoOptOut(mine.at, now);
-      return page(
-        c,
-        { kind: "done", link: summaryOf(link), scope, undoAction: undoable ? undoActionOf(code) : null },
-        locale,
-      );
+      // Undo is offered only to whoever made this opt-out: a repeated POST (the same person later,
+      // or the sender who minted the link) finds it already in force and gets no token.
+      const undo =
+        outcome?.status === "appended" && outcome.applied
+          ? await undoFormOf(c, link, code, outcome.event.seq, now)
+          : null;
+      return page(c, { kind: "done", link: summaryOf(link), scope, undo }, locale);
     }),
   )
   .openapi(undoOptOut, (c) =>
@@ -386,6 +417,11 @@ export const unsubscribeRoutes = unsubscribeRouter
       if (link.undoneAt !== null && scope) return page(c, { kind: "undone", link: summary, scope }, locale);
       if (link.optOutSeq === null || scope === null || !canUndoOptOut(link.optedOutAt, now)) {
         return page(c, { kind: "undo_closed", brand: link.brand }, locale, 409);
+      }
+      // Holding the link is not enough: the token comes only with the page that confirmed the opt-out.
+      const claim = { codeHash: link.codeHash, seq: link.optOutSeq };
+      if (!(await verifyUndoToken(c.var.config.EDGE_SECRET, await readUndoToken(c), claim, now))) {
+        return page(c, { kind: "undo_closed", brand: link.brand }, locale, 403);
       }
       const active = await activeOptOutOf(c, link, true);
       // Someone else changed the entry since (removed it, or replaced it with their own opt-out):

@@ -10,8 +10,16 @@ const views: { name: string; view: PageView }[] = [
     name: "confirm with a choice",
     view: { kind: "confirm", link, choices: [{ type: "sender", sender: "DEMO" }, { type: "account" }] },
   },
-  { name: "done", view: { kind: "done", link, scope: { type: "account" }, undoAction: "Xq3vR8kP2mWz/undo" } },
-  { name: "done, undo closed", view: { kind: "done", link, scope: { type: "account" }, undoAction: null } },
+  {
+    name: "done",
+    view: {
+      kind: "done",
+      link,
+      scope: { type: "account" },
+      undo: { action: "Xq3vR8kP2mWz/undo", token: "1.abc" },
+    },
+  },
+  { name: "done, undo closed", view: { kind: "done", link, scope: { type: "account" }, undo: null } },
   { name: "undone", view: { kind: "undone", link, scope: { type: "sender", sender: "DEMO" } } },
   { name: "undo closed", view: { kind: "undo_closed", brand: "Demo Coffee" } },
   { name: "not found", view: { kind: "not_found" } },

@@ -18,8 +18,11 @@ export interface LinkSummary {
 export type PageView =
   /** `choices[0]` is the link's own scope and is preselected. */
   | { kind: "confirm"; link: LinkSummary; choices: Scope[] }
-  /** `undoAction` is the undo form's URL, relative to the page; null once undo has closed. */
-  | { kind: "done"; link: LinkSummary; scope: Scope; undoAction: string | null }
+  /**
+   * `undo`: the undo form's URL (relative to the page) and the token that authorizes it; only the
+   * response to the request that made the opt-out has one, and null once undo has closed.
+   */
+  | { kind: "done"; link: LinkSummary; scope: Scope; undo: { action: string; token: string } | null }
   | { kind: "undone"; link: LinkSummary; scope: Scope }
   | { kind: "undo_closed"; brand: string }
   | { kind: "not_found" }
@@ -161,9 +164,10 @@ ${choice}
 
 function doneBody(view: Extract<PageView, { kind: "done" }>, t: PageMessages): string {
   const undo =
-    view.undoAction === null
+    view.undo === null
       ? ""
-      : `<form method="post" action="${escapeHtml(view.undoAction)}">
+      : `<form method="post" action="${escapeHtml(view.undo.action)}">
+<input type="hidden" name="token" value="${escapeHtml(view.undo.token)}">
 <p class="note">${escapeHtml(t.undoHint)}</p>
 <button type="submit" class="secondary">${escapeHtml(t.undoButton)}</button>
 </form>`;

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { PAGE_LOCALES } from "@optout/core";
+import { keyedHash, PAGE_LOCALES, UNDO_WINDOW_MS } from "@optout/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   bearer,
@@ -21,6 +21,7 @@ import {
   mintLink,
   oneClick,
   undo,
+  undoTokenOf,
   updateLinkRow,
   visit,
 } from "../../../test/links.ts";
@@ -109,9 +110,12 @@ describe("POST opts out, exactly once", () => {
       campaign: "spring-sale",
       messageId: "msg-123",
       sender: "ACME",
-      ipHash: await hashOf(`ip:${ip}`),
-      userAgentHash: await hashOf(`ua:${userAgent}`),
+      // Keyed hashes under EDGE_SECRET: an unkeyed SHA-256 of an IPv4 address is reversed by
+      // trying all 2^32 of them.
+      ipHash: await keyedHash(env.EDGE_SECRET, "ip", ip),
+      userAgentHash: await keyedHash(env.EDGE_SECRET, "ua", userAgent),
     });
+    expect(evidence.ipHash).not.toBe(await hashOf(`ip:${ip}`));
     // Neither the IP, the user agent, nor the code itself is stored anywhere in the event.
     expect(event!.evidence).not.toContain(ip);
     expect(event!.evidence).not.toContain("iPhone");
@@ -152,13 +156,13 @@ describe("POST opts out, exactly once", () => {
     expect((await check(account, { address, sender: "ANY", channel: "sms" })).allowed).toBe(false);
   });
 
-  it("after opting out, GET shows the done page (with undo) and still changes nothing", async () => {
+  it("after opting out, GET shows the done page (without undo) and still changes nothing", async () => {
     const { code } = await mintLink(account, { address: nextPhone(), channel: "sms" });
     await expectPage(await oneClick(code), 200);
     const ledger = await ledgerOf(account.id);
     const html = await expectPage(await visit(code), 200);
     expect(html).toContain("You’re unsubscribed");
-    expect(html).toContain("/undo");
+    expect(html).not.toContain("/undo");
     expect(await ledgerOf(account.id)).toEqual(ledger);
   });
 
@@ -243,23 +247,24 @@ describe("scope", () => {
       const { code } = await mintLink(both, { address, channel: "sms", sender: "ALERTS" });
       const html = await expectPage(await visit(code), 200);
       expect(html).toContain('value="account" checked>Both Ltd (all senders)');
-      await expectPage(await confirm(code, "sender"), 200);
+      const done = await expectPage(await confirm(code, "sender"), 200);
       expect((await check(both, { address, sender: "PROMO", channel: "sms" })).allowed).toBe(true);
       // Undo reverses the scope that was chosen.
-      await expectPage(await undo(code), 200);
+      await expectPage(await undo(code, undoTokenOf(done)!), 200);
       expect((await check(both, { address, sender: "ALERTS", channel: "sms" })).allowed).toBe(true);
     });
   });
 });
 
 describe("undo", () => {
-  it("within 24 hours resubscribes with one opt_in event; repeating it changes nothing", async () => {
+  it("within the hour, with the confirming page's token, resubscribes with one opt_in event; repeating it changes nothing", async () => {
     const address = nextPhone();
     const { code } = await mintLink(account, { address, channel: "sms" });
-    await expectPage(await confirm(code), 200);
+    const token = undoTokenOf(await expectPage(await confirm(code), 200))!;
+    expect(token).toMatch(/^\d+\.[0-9a-f]{64}$/);
     const optOutSeq = (await ledgerOf(account.id)).at(-1)!.seq;
 
-    const html = await expectPage(await undo(code), 200);
+    const html = await expectPage(await undo(code, token), 200);
     expect(html).toContain("You’re subscribed again");
     expect((await check(account, { address, sender: "ACME", channel: "sms" })).allowed).toBe(true);
     const last = (await ledgerOf(account.id)).at(-1)!;
@@ -271,7 +276,7 @@ describe("undo", () => {
     });
 
     const count = (await ledgerOf(account.id)).length;
-    await expectPage(await undo(code), 200);
+    await expectPage(await undo(code, token), 200);
     expect(await ledgerOf(account.id)).toHaveLength(count);
 
     // The link works again: the page asks again, and confirming opts out again.
@@ -282,14 +287,14 @@ describe("undo", () => {
     await expectChainValid(account.id);
   });
 
-  it("is refused after 24 hours (409), and the address stays blocked", async () => {
+  it("is refused after the hour (409), and the address stays blocked", async () => {
     const address = nextPhone();
     const { code } = await mintLink(account, { address, channel: "sms" });
-    await expectPage(await confirm(code), 200);
-    await updateLinkRow(code, { opted_out_at: new Date(Date.now() - 24 * 3600_000 - 1000).toISOString() });
+    const token = undoTokenOf(await expectPage(await confirm(code), 200))!;
+    await updateLinkRow(code, { opted_out_at: new Date(Date.now() - UNDO_WINDOW_MS - 1000).toISOString() });
     const count = (await ledgerOf(account.id)).length;
 
-    expect(await expectPage(await undo(code), 409)).toContain("This can no longer be undone");
+    expect(await expectPage(await undo(code, token), 409)).toContain("This can no longer be undone");
     expect((await check(account, { address, sender: "ACME", channel: "sms" })).allowed).toBe(false);
     expect(await ledgerOf(account.id)).toHaveLength(count);
     const page = await expectPage(await visit(code), 200);
@@ -297,30 +302,59 @@ describe("undo", () => {
     expect(page).not.toContain("/undo");
   });
 
-  it("just inside 24 hours still works", async () => {
+  it("just inside the hour still works", async () => {
     const address = nextPhone();
     const { code } = await mintLink(account, { address, channel: "sms" });
-    await expectPage(await confirm(code), 200);
-    await updateLinkRow(code, { opted_out_at: new Date(Date.now() - 24 * 3600_000 + 60_000).toISOString() });
-    await expectPage(await undo(code), 200);
+    const token = undoTokenOf(await expectPage(await confirm(code), 200))!;
+    await updateLinkRow(code, { opted_out_at: new Date(Date.now() - UNDO_WINDOW_MS + 60_000).toISOString() });
+    await expectPage(await undo(code, token), 200);
     expect((await check(account, { address, sender: "ACME", channel: "sms" })).allowed).toBe(true);
   });
 
   it("only reverts this link's own opt-out: not one made since by someone else", async () => {
     const address = nextPhone();
     const { code } = await mintLink(account, { address, channel: "sms" });
-    await expectPage(await confirm(code), 200);
+    const token = undoTokenOf(await expectPage(await confirm(code), 200))!;
     await expectStatus(await unblock(account, { address, channel: "sms" }), 200);
     await expectStatus(await block(account, { address, channel: "sms" }), 201);
     const count = (await ledgerOf(account.id)).length;
-    await expectPage(await undo(code), 409);
+    await expectPage(await undo(code, token), 409);
     expect(await ledgerOf(account.id)).toHaveLength(count);
     expect((await check(account, { address, sender: "ACME", channel: "sms" })).allowed).toBe(false);
   });
 
   it("is refused for a link that never opted out", async () => {
     const { code } = await mintLink(account, { address: nextPhone() });
-    await expectPage(await undo(code), 409);
+    await expectPage(await undo(code, ""), 409);
+  });
+
+  it("needs the token: holding the link (as the sender who minted it does) is not enough", async () => {
+    // Finding: undo needed only the link code and worked cross-site, so anyone holding the link
+    // could reverse an end user's opt-out, and the ledger attributed it to the end user.
+    const address = nextPhone();
+    const { code } = await mintLink(account, { address, channel: "sms" });
+    const token = undoTokenOf(await expectPage(await confirm(code), 200))!;
+    const count = (await ledgerOf(account.id)).length;
+    const forged = `${token.split(".")[0]}.${"0".repeat(64)}`;
+    const { code: other } = await mintLink(account, { address: nextPhone(), channel: "sms" });
+    const otherToken = undoTokenOf(await expectPage(await confirm(other), 200))!;
+    for (const attempt of ["", forged, otherToken, "garbage"]) {
+      expect(await expectPage(await undo(code, attempt), 403)).toContain("This can no longer be undone");
+    }
+    // A form without a body, or a JSON one, carries no token either.
+    await expectPage(await visit(`/u/${code}/undo`, { method: "POST" }), 403);
+    expect(await ledgerOf(account.id)).toHaveLength(count + 1);
+    expect((await check(account, { address, sender: "ACME", channel: "sms" })).allowed).toBe(false);
+    // The real token still works.
+    await expectPage(await undo(code, token), 200);
+  });
+
+  it("is offered only to the request that made the opt-out: GET and a repeated POST get no token", async () => {
+    const { code } = await mintLink(account, { address: nextPhone(), channel: "sms" });
+    expect(undoTokenOf(await expectPage(await confirm(code), 200))).not.toBeNull();
+    expect(undoTokenOf(await expectPage(await visit(code), 200))).toBeNull();
+    expect(undoTokenOf(await expectPage(await oneClick(code), 200))).toBeNull();
+    expect(undoTokenOf(await expectPage(await confirm(code), 200))).toBeNull();
   });
 });
 
@@ -413,7 +447,7 @@ describe("headers", () => {
       { name: "GET page", res: await visit(code) },
       { name: "HEAD page", res: await visit(code, { method: "HEAD" }) },
       { name: "POST done", res: await oneClick(code) },
-      { name: "POST undo", res: await undo(code) },
+      { name: "POST undo", res: await undo(code, "") },
       { name: "404", res: await visit("Nope0000000000") },
       { name: "404 catch-all", res: await visit("/u/a/b/c") },
       { name: "404 bare /u", res: await visit("/u") },
@@ -469,14 +503,16 @@ describe("page size", () => {
     const sizes: Record<string, number> = {};
     for (const locale of PAGE_LOCALES) {
       const headers = { "accept-language": locale };
+      const confirmPage = await (await visit(code, { headers })).text();
+      const done = await expectPage(await confirm(code, "sender", { headers }), 200);
       const pages = {
-        confirm: await visit(code, { headers }),
-        done: await confirm(code, "sender", { headers }),
-        undone: await undo(code, { headers }),
-        notFound: await visit("Nope0000000000", { headers }),
+        confirm: confirmPage,
+        done,
+        undone: await (await undo(code, undoTokenOf(done)!, { headers })).text(),
+        notFound: await (await visit("Nope0000000000", { headers })).text(),
       };
-      for (const [state, res] of Object.entries(pages)) {
-        sizes[`${state}.${locale}`] = (await res.arrayBuffer()).byteLength;
+      for (const [state, text] of Object.entries(pages)) {
+        sizes[`${state}.${locale}`] = new TextEncoder().encode(text).byteLength;
       }
     }
     for (const [state, size] of Object.entries(sizes)) expect(size, state).toBeLessThan(15 * 1024);
