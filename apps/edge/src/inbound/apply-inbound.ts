@@ -75,9 +75,15 @@ export interface AppliedMessage {
   changed: boolean;
 }
 
+/** Why a message was not recorded: its sender address could not be read, or is not a phone number. */
+export type RejectedMessage = {
+  index: number;
+  reason: "unreadable_sender_address" | "sender_not_a_phone_number";
+};
+
 export interface ApplyInboundResult {
-  /** Indexes (in `messages`) of messages whose sender address could not be read: not recorded. */
-  rejected: number[];
+  /** Messages (by index in `messages`) whose sender address cannot be blocked on sms: not recorded. */
+  rejected: RejectedMessage[];
   applied: AppliedMessage[];
   /** Confirmations, in message order, for the provider's reply format. */
   replies: ReplyItem[];
@@ -175,18 +181,26 @@ export async function applyInbound(
   deps: { db: Db; kv: KVNamespace },
   input: ApplyInboundInput,
 ): Promise<ApplyInboundResult> {
-  const rejected: number[] = [];
+  const rejected: RejectedMessage[] = [];
   const readable: { message: InboundMessage; address: string }[] = [];
   const seenInRequest = new Set<string>();
   input.messages.forEach((message, i) => {
     let address: string;
     try {
-      address = normalizeAddress(message.from, {
+      const normalized = normalizeAddress(message.from, {
         defaultRegion: input.account.defaultRegion ?? undefined,
-      }).value;
+      });
+      // An SMS comes from a phone number; an email address in `from` (possible only through a
+      // payload we do not control, like the generic webhook) would put a meaningless sms entry
+      // on the list.
+      if (normalized.kind !== "phone") {
+        rejected.push({ index: i, reason: "sender_not_a_phone_number" });
+        return;
+      }
+      address = normalized.value;
     } catch (err) {
       if (!isDomainError(err)) throw err;
-      rejected.push(i);
+      rejected.push({ index: i, reason: "unreadable_sender_address" });
       return;
     }
     // A batch may repeat a message (a provider's own retry inside one payload): first one counts.
@@ -264,7 +278,7 @@ async function finish(
   recorded: ReadonlySet<string>,
   plans: readonly Plan[],
   outcomes: readonly ChangeOutcome[],
-  rejected: number[],
+  rejected: RejectedMessage[],
 ): Promise<ApplyInboundResult> {
   const changedOf = (plan: Plan) =>
     outcomesOf(plan, outcomes).some((o) => o.status === "appended" && o.applied);

@@ -114,15 +114,23 @@ describe("DELETE /v1/blocklist", () => {
   it("re-adding after removal activates the same entry again", async () => {
     const address = "+14155550114";
     const first = await expectStatus(await block(account, { address }), 201);
-    await expectStatus(await unblock(account, { address }), 200);
+    const removed = await expectStatus(await unblock(account, { address }), 200);
+    expect(removed.entry).toMatchObject({ active: false, createdAt: first.createdAt });
     const again = await expectStatus(await block(account, { address }), 201);
-    expect(again.createdAt).toBe(first.createdAt);
-    expect(again.active).toBe(true);
+    expect(again).toMatchObject({ active: true, createdAt: first.createdAt, source: "api" });
+    expect(again.seq).toBeGreaterThan(removed.entry.seq);
+    // One row for the key all along: the same entry, moved by three ledger events.
+    const { results } = await env.DB.prepare(
+      "SELECT id, active, seq FROM blocklist_entries WHERE account_id = ? AND address = ?",
+    )
+      .bind(account.id, address)
+      .all<{ id: number; active: number; seq: number }>();
+    expect(results).toEqual([{ id: expect.any(Number), active: 1, seq: again.seq }]);
   });
 });
 
 describe("GET /v1/blocklist", () => {
-  it("pages through active entries with an opaque cursor", async () => {
+  it("pages through active entries with a cursor: each once, in creation order, ending with null", async () => {
     const other = await createAccount();
     const addresses = Array.from({ length: 5 }, (_, i) => `page${i}@example.com`);
     for (const address of addresses) await expectStatus(await block(other, { address }), 201);
@@ -143,6 +151,9 @@ describe("GET /v1/blocklist", () => {
       pages++;
     } while (cursor && pages < 10);
     expect(seen).toEqual(addresses.filter((_, i) => i !== 2));
+    // Four active entries, two a page: exactly two pages, the second saying it is the last.
+    expect(pages).toBe(2);
+    expect(cursor).toBeNull();
   });
 
   it("filters by channel", async () => {

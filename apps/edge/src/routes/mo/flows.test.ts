@@ -3,6 +3,7 @@
  * own rules and settings, batches and concurrent deliveries. Through Twilio (TwiML replies) and
  * the generic format (batches).
  */
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   bearer,
@@ -255,11 +256,11 @@ describe("the account's own rules", () => {
   });
 });
 
-describe("batches (generic format)", () => {
-  function genericBody(messages: { id: string; from: string; to: string; text: string }[]) {
-    return JSON.stringify({ messages });
-  }
+function genericBody(messages: { id: string; from: string; to: string; text: string }[]) {
+  return JSON.stringify({ messages });
+}
 
+describe("batches (generic format)", () => {
   it("applies each message in order and answers each change once", async () => {
     const body = genericBody([
       { id: "b-1", from: USER, to: SENDER_A, text: "STOP" },
@@ -300,6 +301,31 @@ describe("batches (generic format)", () => {
     expect(message).not.toContain("5550123");
     expect(await allowed(SENDER_A)).toBe(false);
     expect((await inboundState(account.id)).records.map((r) => r.id)).toEqual(["u-1"]);
+  });
+});
+
+describe("a sender address that does not fit the channel", () => {
+  it("refuses an email address as an SMS's sender with 400 and adds no sms entry for it", async () => {
+    // Finding: the generic webhook took an email address as `from` and blocked it on sms.
+    const body = genericBody([
+      { id: "e-1", from: "someone@example.com", to: SENDER_A, text: "STOP" },
+      { id: "e-2", from: "+14155550163", to: SENDER_A, text: "STOP" },
+    ]);
+    const message = await expectError(
+      await postSigned(account, "generic", body, "application/json"),
+      400,
+      "invalid_address",
+    );
+    expect(message).toMatch(/^messages\.0: the sender's address is not a phone number/);
+    expect(message).not.toContain("someone@example.com");
+    const { results } = await env.DB.prepare(
+      "SELECT address FROM blocklist_entries WHERE account_id = ? AND address LIKE '%@%'",
+    )
+      .bind(account.id)
+      .all();
+    expect(results).toEqual([]);
+    expect((await inboundState(account.id)).records.map((r) => r.id)).toContain("e-2");
+    expect((await inboundState(account.id)).records.map((r) => r.id)).not.toContain("e-1");
   });
 });
 

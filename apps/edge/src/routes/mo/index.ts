@@ -182,22 +182,22 @@ async function handleWebhook(c: Context<AppEnv>) {
     rejected: result.rejected.length,
   });
   if (result.rejected.length > 0) {
-    for (const index of result.rejected) {
+    for (const { index, reason } of result.rejected) {
       log.warn("mo_rejected", {
         requestId: c.var.requestId,
         accountId,
         provider: provider.data,
-        reason: "unreadable_sender_address",
+        reason,
         providerMessageId: messages[index]!.providerMessageId,
       });
     }
-    const which = result.rejected.map((i) => `messages.${i}`).join(", ");
-    const others = applied.length ? "; the other messages were applied" : "";
-    throw new ApiError(
-      400,
-      "invalid_address",
-      `${which}: the sender's phone number could not be read with the account's default region${others}`,
+    const problems = result.rejected.map(({ index, reason }) =>
+      reason === "sender_not_a_phone_number"
+        ? `messages.${index}: the sender's address is not a phone number, so it cannot be blocked on sms`
+        : `messages.${index}: the sender's phone number could not be read with the account's default region`,
     );
+    const others = applied.length ? "; the other messages were applied" : "";
+    throw new ApiError(400, "invalid_address", `${problems.join("; ")}${others}`);
   }
 
   const answer = buildProviderReply(provider.data, result.replies);
