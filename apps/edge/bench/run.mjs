@@ -10,26 +10,33 @@
 // scenario ids), BENCH_WRITE_DOCS=1 (rewrite the edge section of BENCHMARKS.md and the SVG chart),
 // BENCH_PROFILE=<scenario id> (CPU profile of the edge during that scenario's first round; see
 // profile.mjs), BENCH_HOLD=1 (keep the seeded edge up until Ctrl-C, for probing by hand).
-import { spawnSync } from "node:child_process";
+//
+// After these, the same command runs the contention, latency and burst groups of contention.mjs
+// (many isolates sharing one D1, KV and Durable Object namespace; see its header for their
+// options). BENCH_ONLY selects among both sets: naming only scenarios of contention.mjs skips the
+// ceiling scenarios here, and naming only scenarios here skips those groups.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { inboundPayload, signWebhook } from "../scripts/mo-payloads.mjs";
+import { applyMigrations, build, clientIp, edgeRoot } from "./common.mjs";
+import { isGroupScenario, runGroups } from "./contention.mjs";
 import { profiled } from "./profile.mjs";
 import { writeReport } from "./report.mjs";
 
-const edgeRoot = fileURLToPath(new URL("..", import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const WRITES = Number(process.env.BENCH_WRITES ?? 600);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const PROFILE = process.env.BENCH_PROFILE ?? null;
+// BENCH_ONLY naming only contention.mjs's scenarios skips the ceiling scenarios, and vice versa.
+const CLASSIC = !ONLY || [...ONLY].some((id) => !isGroupScenario(id));
+const GROUPS = !ONLY || [...ONLY].some(isGroupScenario);
 
 const say = (line) => console.log(`[bench] ${line}`);
 const loadAtStart = loadavg();
@@ -39,21 +46,13 @@ const loadAtStart = loadavg();
 const work = mkdtempSync(join(tmpdir(), "optout-bench-"));
 // Whatever happens (a failed build, a runtime that does not start), the throwaway state goes.
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
-const wranglerBin = join(edgeRoot, "node_modules", "wrangler", "bin", "wrangler.js");
-function build(config, outdir, script) {
-  const run = spawnSync(
-    process.execPath,
-    [wranglerBin, "deploy", ...(script ? [script] : []), "--dry-run", "--outdir", outdir, "--config", config],
-    { cwd: edgeRoot, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, encoding: "utf8" },
-  );
-  if (run.status !== 0) throw new Error(`wrangler build of ${config} failed:\n${run.stdout}\n${run.stderr}`);
-  return join(outdir, "index.js");
-}
 say("building the production bundles (wrangler deploy --dry-run)");
 const edgeScript = build("wrangler.jsonc", join(work, "edge"));
-const ceilingScript = build("bench/ceiling/wrangler.jsonc", join(work, "ceiling"));
+const ceilingScript = CLASSIC ? build("bench/ceiling/wrangler.jsonc", join(work, "ceiling")) : null;
 // The edge with its bindings counted, for the storage round trips per request (not timed).
-const countingScript = build("wrangler.jsonc", join(work, "counting"), "bench/counting/index.ts");
+const countingScript = CLASSIC
+  ? build("wrangler.jsonc", join(work, "counting"), "bench/counting/index.ts")
+  : null;
 const compatibilityDate = /"compatibility_date":\s*"([^"]+)"/.exec(
   readFileSync(join(edgeRoot, "wrangler.jsonc"), "utf8"),
 )[1];
@@ -101,106 +100,127 @@ const edgeOptions = (script) => ({
     ENVIRONMENT: "production",
   },
 });
-const edge = new Miniflare({ ...edgeOptions(edgeScript), ...(inspectorPort ? { inspectorPort } : {}) });
-let counting;
-const ceiling = new Miniflare({
-  ...runtime,
-  scriptPath: ceilingScript,
-  modulesRoot: dirname(ceilingScript),
-  d1Databases: { DB: "00000000-0000-0000-0000-000000000001" },
-  kvNamespaces: { KV: "00000000000000000000000000000001" },
-  d1Persist: join(work, "ceiling-d1"),
-  kvPersist: join(work, "ceiling-kv"),
-});
-
 let failed = false;
-try {
-  const edgeUrl = (await edge.ready).toString().replace(/\/$/, "");
-  const ceilingUrl = (await ceiling.ready).toString().replace(/\/$/, "");
-  say(`edge at ${edgeUrl}, ceiling at ${ceilingUrl}; state in ${work}`);
-  await applyMigrations(await edge.getD1Database("DB"));
-  await seedFloors(ceiling);
-
-  const fixture = await seed(edgeUrl);
-  if (process.env.BENCH_HOLD === "1") {
-    // For profiling by hand: the seeded edge stays up until Ctrl-C.
-    say(`holding: API key ${fixture.key}, account ${fixture.account.id}, page code ${fixture.pageCode}`);
-    await new Promise((resolve) => process.once("SIGINT", resolve));
-    throw new Error("held until Ctrl-C; nothing measured");
-  }
-  const scenarios = [
-    ...buildScenarios(edgeUrl, fixture),
-    floor("floor-kv", "floor: ceiling + one KV read", `${ceilingUrl}/kv`),
-    floor("floor-kv100", "floor: ceiling + bulk KV read, 100 keys", `${ceilingUrl}/kv100`),
-    floor("floor-d1", "floor: ceiling + one D1 query", `${ceilingUrl}/d1`),
-    floor("floor-d1-write", "floor: ceiling + one D1 write", `${ceilingUrl}/d1`, "POST"),
-  ].filter((s) => !ONLY || ONLY.has(s.id));
-  const ceilingRun = { url: `${ceilingUrl}/`, method: "GET" };
-
-  const results = [];
-  for (const scenario of scenarios) {
-    say(`${scenario.id}: warm-up`);
-    await load({ ...ceilingRun, duration: 1 });
-    await load({ ...scenario.warmup(), ...(scenario.write ? {} : { duration: 2 }) });
-    const rounds = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const run = () => load({ ...scenario.round(round), ...(scenario.write ? {} : { duration: SECONDS }) });
-      const ours =
-        PROFILE === scenario.id && round === 1
-          ? await profiled(inspectorPort, join(tmpdir(), `optout-bench-${scenario.id}.cpuprofile`), run)
-          : await run();
-      const top = await load({ ...ceilingRun, duration: SECONDS });
-      rounds.push({ ours, ceiling: top });
-      say(
-        `${scenario.id} round ${round}: ${ours.rps.toFixed(0)} req/s vs ceiling ${top.rps.toFixed(0)} ` +
-          `(${(ours.rps / top.rps).toFixed(2)}); p99 ${ours.p99} ms vs ${top.p99} ms` +
-          (ours.bad ? `; ${ours.bad} FAILED (${ours.statuses})` : ""),
-      );
-      if (ours.bad || top.bad) failed = true;
+if (CLASSIC) failed = await runClassic();
+if (GROUPS) {
+  try {
+    const { host, port, handleRuntimeStdio } = runtime;
+    if (await runGroups({ work, edgeScript, runtime: { host, port, handleRuntimeStdio }, only: ONLY, say })) {
+      failed = true;
     }
-    results.push({ ...scenario.meta, rounds });
+  } catch (err) {
+    failed = true;
+    console.error(err);
   }
-
-  // Storage round trips per request: the same state, served by the counting build.
-  say("counting D1 and KV operations per request");
-  await edge.dispose();
-  counting = new Miniflare(edgeOptions(countingScript));
-  const countingUrl = (await counting.ready).toString().replace(/\/$/, "");
-  // The spare webhooks, signed again for this server's URL (Twilio signs the URL).
-  const spareFrom = fixture.moRequests.length;
-  const countingFixture = { ...fixture, ...(await signMo(countingUrl, fixture, 2, spareFrom)) };
-  const probes = buildScenarios(countingUrl, countingFixture);
-  for (const result of results) {
-    const probe = probes.find((p) => p.id === result.id);
-    if (!probe) continue;
-    result.counts = await countOne(countingUrl, probe);
-  }
-
-  const report = {
-    when: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model ?? "unknown",
-      loadAtStart: loadAtStart.map((l) => l.toFixed(2)),
-      loadAtEnd: loadavg().map((l) => l.toFixed(2)),
-    },
-    versions: versions(),
-    settings: { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, writes: WRITES },
-    workerLogLines: logLines,
-    results,
-  };
-  writeReport(report, { writeDocs: process.env.BENCH_WRITE_DOCS === "1" });
-  if (failed) {
-    console.error("[bench] FAILED: some requests were answered with a non-2xx status, an error or a timeout");
-  }
-} catch (err) {
-  failed = true;
-  console.error(err);
-} finally {
-  await Promise.allSettled([edge.dispose(), ceiling.dispose(), counting?.dispose()]);
-  rmSync(work, { recursive: true, force: true });
 }
+rmSync(work, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
+
+/** The ceiling scenarios: the edge against the trivial worker, then the counting build. */
+async function runClassic() {
+  const edge = new Miniflare({ ...edgeOptions(edgeScript), ...(inspectorPort ? { inspectorPort } : {}) });
+  let counting;
+  const ceiling = new Miniflare({
+    ...runtime,
+    scriptPath: ceilingScript,
+    modulesRoot: dirname(ceilingScript),
+    d1Databases: { DB: "00000000-0000-0000-0000-000000000001" },
+    kvNamespaces: { KV: "00000000000000000000000000000001" },
+    d1Persist: join(work, "ceiling-d1"),
+    kvPersist: join(work, "ceiling-kv"),
+  });
+
+  let failed = false;
+  try {
+    const edgeUrl = (await edge.ready).toString().replace(/\/$/, "");
+    const ceilingUrl = (await ceiling.ready).toString().replace(/\/$/, "");
+    say(`edge at ${edgeUrl}, ceiling at ${ceilingUrl}; state in ${work}`);
+    await applyMigrations(await edge.getD1Database("DB"));
+    await seedFloors(ceiling);
+
+    const fixture = await seed(edgeUrl);
+    if (process.env.BENCH_HOLD === "1") {
+      // For profiling by hand: the seeded edge stays up until Ctrl-C.
+      say(`holding: API key ${fixture.key}, account ${fixture.account.id}, page code ${fixture.pageCode}`);
+      await new Promise((resolve) => process.once("SIGINT", resolve));
+      throw new Error("held until Ctrl-C; nothing measured");
+    }
+    const scenarios = [
+      ...buildScenarios(edgeUrl, fixture),
+      floor("floor-kv", "floor: ceiling + one KV read", `${ceilingUrl}/kv`),
+      floor("floor-kv100", "floor: ceiling + bulk KV read, 100 keys", `${ceilingUrl}/kv100`),
+      floor("floor-d1", "floor: ceiling + one D1 query", `${ceilingUrl}/d1`),
+      floor("floor-d1-write", "floor: ceiling + one D1 write", `${ceilingUrl}/d1`, "POST"),
+    ].filter((s) => !ONLY || ONLY.has(s.id));
+    const ceilingRun = { url: `${ceilingUrl}/`, method: "GET" };
+
+    const results = [];
+    for (const scenario of scenarios) {
+      say(`${scenario.id}: warm-up`);
+      await load({ ...ceilingRun, duration: 1 });
+      await load({ ...scenario.warmup(), ...(scenario.write ? {} : { duration: 2 }) });
+      const rounds = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const run = () =>
+          load({ ...scenario.round(round), ...(scenario.write ? {} : { duration: SECONDS }) });
+        const ours =
+          PROFILE === scenario.id && round === 1
+            ? await profiled(inspectorPort, join(tmpdir(), `optout-bench-${scenario.id}.cpuprofile`), run)
+            : await run();
+        const top = await load({ ...ceilingRun, duration: SECONDS });
+        rounds.push({ ours, ceiling: top });
+        say(
+          `${scenario.id} round ${round}: ${ours.rps.toFixed(0)} req/s vs ceiling ${top.rps.toFixed(0)} ` +
+            `(${(ours.rps / top.rps).toFixed(2)}); p99 ${ours.p99} ms vs ${top.p99} ms` +
+            (ours.bad ? `; ${ours.bad} FAILED (${ours.statuses})` : ""),
+        );
+        if (ours.bad || top.bad) failed = true;
+      }
+      results.push({ ...scenario.meta, rounds });
+    }
+
+    // Storage round trips per request: the same state, served by the counting build.
+    say("counting D1 and KV operations per request");
+    await edge.dispose();
+    counting = new Miniflare(edgeOptions(countingScript));
+    const countingUrl = (await counting.ready).toString().replace(/\/$/, "");
+    // Two more webhooks from new numbers, sent to this server (signed for the same webhook URL).
+    const spareFrom = fixture.moRequests.length;
+    const countingFixture = { ...fixture, ...(await signMo(countingUrl, fixture, 2, spareFrom)) };
+    const probes = buildScenarios(countingUrl, countingFixture);
+    for (const result of results) {
+      const probe = probes.find((p) => p.id === result.id);
+      if (!probe) continue;
+      result.counts = await countOne(countingUrl, probe);
+    }
+
+    const report = {
+      when: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? "unknown",
+        loadAtStart: loadAtStart.map((l) => l.toFixed(2)),
+        loadAtEnd: loadavg().map((l) => l.toFixed(2)),
+      },
+      versions: versions(),
+      settings: { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, writes: WRITES },
+      workerLogLines: logLines,
+      results,
+    };
+    writeReport(report, { writeDocs: process.env.BENCH_WRITE_DOCS === "1" });
+    if (failed) {
+      console.error(
+        "[bench] FAILED: some requests were answered with a non-2xx status, an error or a timeout",
+      );
+    }
+  } catch (err) {
+    failed = true;
+    console.error(err);
+  } finally {
+    await Promise.allSettled([edge.dispose(), ceiling.dispose(), counting?.dispose()]);
+  }
+  return failed;
+}
 
 // ---------- helpers ----------
 
@@ -211,19 +231,6 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function applyMigrations(db) {
-  const dir = join(edgeRoot, "migrations");
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    const statements = readFileSync(join(dir, file), "utf8")
-      .split("--> statement-breakpoint")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    await db.batch(statements.map((s) => db.prepare(s)));
-  }
 }
 
 /** The floors' storage: one KV value shaped like a check entry list, one indexed D1 row. */
@@ -269,10 +276,6 @@ async function api(base, method, path, token, body) {
 function phone(area, i) {
   return `+1${area}${200 + Math.floor(i / 10_000)}${String(i % 10_000).padStart(4, "0")}`;
 }
-/** A distinct client address per request, from 10/8 (the limiter keys clients by CF-Connecting-IP). */
-function clientIp(i) {
-  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-}
 
 async function seed(base) {
   say("seeding: account, blocklist entries, links, Twilio credentials, signed webhooks, events");
@@ -315,10 +318,11 @@ async function seed(base) {
   const writesNeeded = WRITES * (ROUNDS + 1) + 2;
   const oneClickCodes = await mint(writesNeeded, "646");
 
-  // Twilio signs the full URL plus the sorted form fields with the account's auth token.
+  // Twilio signs the full URL plus the sorted form fields with the account's auth token. The URL is
+  // the one the edge gives (under PUBLIC_BASE_URL), which is also the one it verifies against.
   const twilioToken = randomBytes(16).toString("hex");
-  await api(base, "PUT", "/v1/providers/twilio", key, { secret: twilioToken });
-  const { moUrl, moRequests } = await signMo(base, { account, twilioToken }, writesNeeded);
+  const { webhookUrl } = await api(base, "PUT", "/v1/providers/twilio", key, { secret: twilioToken });
+  const { moUrl, moRequests } = await signMo(base, { account, twilioToken, webhookUrl }, writesNeeded);
 
   const eventBodies = [];
   const at = new Date(Date.now() - 60_000).toISOString();
@@ -353,14 +357,15 @@ async function seed(base) {
     pageCode,
     oneClickCodes,
     twilioToken,
+    webhookUrl,
     moUrl,
     moRequests,
     eventBodies,
   };
 }
 
-/** `count` STOP webhooks from distinct numbers, signed for `base` (Twilio signs the URL). */
-async function signMo(base, { account, twilioToken }, count, offset = 0) {
+/** `count` STOP webhooks from distinct numbers to `base`, signed for `webhookUrl` (Twilio signs the URL). */
+async function signMo(base, { account, twilioToken, webhookUrl }, count, offset = 0) {
   const moUrl = `${base}/mo/twilio/${account.id}`;
   const moRequests = [];
   for (let i = offset; i < offset + count; i++) {
@@ -370,7 +375,7 @@ async function signMo(base, { account, twilioToken }, count, offset = 0) {
       to: "+14155559000",
       text: "STOP",
     });
-    const signed = await signWebhook("twilio", { url: moUrl, ...payload, secret: twilioToken });
+    const signed = await signWebhook("twilio", { url: webhookUrl, ...payload, secret: twilioToken });
     moRequests.push({ body: signed.body, headers: signed.headers });
   }
   return { moUrl, moRequests };

@@ -5,6 +5,8 @@ import { log } from "./lib/log.ts";
 const Secret = z.string().min(8, "must be at least 8 characters");
 const UrlOrEmpty = z.union([z.literal(""), z.url({ protocol: /^https?$/ })]);
 
+export const DEFAULT_RETENTION_DAYS = 90;
+
 /** Secrets that must be long where real data lives (the committed examples are public). */
 const PRODUCTION_SECRETS = ["ADMIN_TOKEN", "SYNC_TOKEN", "EDGE_SECRET"] as const;
 
@@ -28,6 +30,11 @@ export const Config = z
     /** Origin of minted opt-out links; "" = PUBLIC_BASE_URL. */
     PUBLIC_LINK_BASE: UrlOrEmpty.default(""),
     ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
+    /**
+     * Days that rows growing with traffic are kept: settled deadlines, message events, messages.
+     * Never ledger events. At least 62: a message's deadlines all fall due within 61 days of it.
+     */
+    RETENTION_DAYS: z.coerce.number().int().min(62).max(3650).default(DEFAULT_RETENTION_DAYS),
   })
   // One token must never open another door.
   .refine((c) => c.ADMIN_TOKEN !== c.SYNC_TOKEN, {

@@ -1,8 +1,9 @@
-import { createDb } from "./db/client.ts";
 import { createApp } from "./lib/create-app.ts";
 import { registerDocs } from "./routes/docs/index.ts";
 import { routers } from "./routes/index.ts";
 import { handleScheduled } from "./triggers/cron.ts";
+
+export { LedgerWriter } from "./writer/ledger-writer.ts";
 
 const app = createApp();
 for (const router of routers) app.route("/", router);
@@ -14,6 +15,6 @@ export default {
   /** hono's in-process request helper, for tests. */
   request: app.request,
   async scheduled(controller, env, _ctx) {
-    await handleScheduled(controller, env, createDb(env.DB));
+    await handleScheduled(controller, env);
   },
 } satisfies ExportedHandler<Env> & Pick<typeof app, "request">;

@@ -70,13 +70,22 @@ export async function unblock(account: TestAccount, body: Record<string, unknown
   return callJson("DELETE", "/v1/blocklist", account.apiKey, body);
 }
 
+/**
+ * `GET /v1/check` once the account's KV writes have landed: what a client sees after KV's
+ * propagation. Tests of KV's staleness itself call the route directly.
+ */
 export async function check(account: TestAccount, query: Record<string, string>) {
+  await kvSettled(account);
   const res = await call(`/v1/check?${new URLSearchParams(query)}`, { headers: bearer(account.apiKey) });
   return expectStatus<{ address: string; allowed: boolean; blockedBy?: Record<string, unknown> }>(res, 200);
 }
 
 /** Everything that a write would change, to assert that a rejected request wrote nothing. */
 export async function storageSnapshot() {
+  // KV is written after each commit: settle every writer first, so the snapshot is not caught
+  // between an earlier request's commit and its KV write.
+  const { results: ids } = await env.DB.prepare("SELECT id FROM accounts").all<{ id: string }>();
+  await Promise.all(ids.map((a) => kvSettled(a)));
   const [accounts, ledger, entries, synced, triggers, keywords, kv] = await Promise.all([
     env.DB.prepare(
       `SELECT COUNT(*) AS n, (SELECT COUNT(*) FROM api_keys) AS keys,
@@ -169,4 +178,13 @@ export async function documentOperations() {
     }
   }
   return { document, operations };
+}
+
+/**
+ * Waits until the account's writer has written to KV everything its commits so far made stale.
+ * KV is written after the commit, outside the request (docs/adr/0010): a test that reads KV right
+ * after a write waits for it the way a client waits out KV's propagation.
+ */
+export async function kvSettled(account: { id: string }): Promise<void> {
+  await env.LEDGER_WRITER.get(env.LEDGER_WRITER.idFromName(account.id)).kvSettled();
 }

@@ -20,6 +20,8 @@ export function nextClientIp(): string {
 }
 
 export interface VisitOptions {
+  /** Send it this way instead of through the Worker's own binding (e.g. with a wrapped env). */
+  via?: (path: string, init: RequestInit) => Response | Promise<Response>;
   method?: string;
   ip?: string;
   headers?: Record<string, string>;
@@ -28,11 +30,13 @@ export interface VisitOptions {
 
 /** A request to `/u/...` as a browser or a mailbox provider would send it. */
 export function visit(path: string, options: VisitOptions = {}): Promise<Response> {
-  return call(path.startsWith("/") ? path : `/u/${path}`, {
-    method: options.method ?? "GET",
-    headers: { "cf-connecting-ip": options.ip ?? nextClientIp(), ...options.headers },
-    body: options.body,
-  });
+  return Promise.resolve(
+    (options.via ?? call)(path.startsWith("/") ? path : `/u/${path}`, {
+      method: options.method ?? "GET",
+      headers: { "cf-connecting-ip": options.ip ?? nextClientIp(), ...options.headers },
+      body: options.body,
+    }),
+  );
 }
 
 /** The page's own form. */

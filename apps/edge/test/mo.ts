@@ -78,6 +78,8 @@ export interface PostOptions {
   alterBody?: (body: string) => string;
   /** Leave out the signature headers entirely. */
   unsigned?: boolean;
+  /** Send it this way instead of through the Worker's own binding (e.g. with a wrapped env). */
+  via?: (path: string, init: RequestInit) => Response | Promise<Response>;
 }
 
 /** Builds the provider's payload for `message`, signs it like the provider, posts it. */
@@ -109,7 +111,7 @@ export async function postSigned(
   });
   const headers = options.unsigned ? { "content-type": contentType } : signed.headers;
   const finalBody = options.alterBody ? options.alterBody(signed.body) : signed.body;
-  return call(path, { method: "POST", headers, body: finalBody });
+  return Promise.resolve((options.via ?? call)(path, { method: "POST", headers, body: finalBody }));
 }
 
 /** Ledger events and inbound records of an account, to assert what a webhook wrote. */

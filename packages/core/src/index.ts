@@ -8,6 +8,7 @@ export * from "./instant.ts";
 export * from "./ledger.ts";
 export * from "./links.ts";
 export * from "./negotiate-locale.ts";
+export * from "./plan-changes.ts";
 export * from "./region.ts";
 export * from "./schemas.ts";
 export * from "./scope.ts";

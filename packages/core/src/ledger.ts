@@ -1,5 +1,11 @@
 import { sha256Hex } from "./crypto.ts";
-import type { ChainVerification, ConsentEvent, UnhashedConsentEvent } from "./schemas.ts";
+import type {
+  ChainEvent,
+  ChainVerification,
+  ConsentEvent,
+  UnhashedConsentEvent,
+  UnsealedChainEvent,
+} from "./schemas.ts";
 
 /** The prevHash of an account's first event. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -23,18 +29,33 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
-/** What an event's hash covers: its prevHash followed by the canonical JSON of the event without its hash. */
-export function hashInput(event: UnhashedConsentEvent): string {
+/**
+ * What an event's hash covers: its prevHash followed by the canonical JSON of the event without
+ * its hash. An event with an `accountSeq` (sealed by its account's writer before the database
+ * gave it a feed position) is hashed without `seq`; an older event without one, with it.
+ */
+export function hashInput(event: UnhashedConsentEvent | UnsealedChainEvent): string {
   const { hash: _ignored, ...rest } = event as UnhashedConsentEvent & { hash?: string };
-  return event.prevHash + canonicalJson(rest);
+  if (rest.accountSeq === undefined) return event.prevHash + canonicalJson(rest);
+  const { seq: _notCovered, ...chained } = rest as Partial<UnhashedConsentEvent>;
+  return event.prevHash + canonicalJson(chained);
 }
 
-/** hash = SHA-256(prevHash + canonical JSON of the event without its hash). */
-export async function hashEvent(event: UnhashedConsentEvent): Promise<string> {
+/** hash = SHA-256(hashInput(event)). */
+export async function hashEvent(event: UnhashedConsentEvent | UnsealedChainEvent): Promise<string> {
   return sha256Hex(hashInput(event));
 }
 
+/** Seals an event as it was sealed before accounts had writers: its hash covers `seq`. */
 export async function sealEvent(event: UnhashedConsentEvent): Promise<ConsentEvent> {
+  return { ...event, hash: await hashEvent(event) };
+}
+
+/**
+ * Seals an event by its account's writer: `accountSeq` is the next position in the account's
+ * chain, `prevHash` the chain's head; the feed position (`seq`) is added when it commits.
+ */
+export async function sealChainEvent(event: UnsealedChainEvent): Promise<ChainEvent> {
   return { ...event, hash: await hashEvent(event) };
 }
 
@@ -64,9 +85,17 @@ export function walkChain(
 ): ChainVerification {
   let prev = options.startHash ?? GENESIS_HASH;
   let prevSeq = 0;
+  let prevAccountSeq: number | undefined;
   for (const [i, event] of events.entries()) {
     if (event.seq <= prevSeq)
       return { ok: false, count: events.length, brokenAt: i, reason: "seq_not_increasing" };
+    // Chain positions, once events carry them, count up by one: none removed, none inserted.
+    if (
+      event.accountSeq !== undefined &&
+      prevAccountSeq !== undefined &&
+      event.accountSeq !== prevAccountSeq + 1
+    )
+      return { ok: false, count: events.length, brokenAt: i, reason: "account_seq_not_consecutive" };
     if (event.prevHash !== prev)
       return { ok: false, count: events.length, brokenAt: i, reason: "prev_hash_mismatch" };
     if (hashOf(event, i) !== event.hash) {
@@ -74,6 +103,7 @@ export function walkChain(
     }
     prev = event.hash;
     prevSeq = event.seq;
+    prevAccountSeq = event.accountSeq;
   }
   return { ok: true, count: events.length, head: prev };
 }

@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { hmacSha256Hex, randomBase62, sha256Hex, timingSafeEqual } from "./crypto.ts";
 import { DomainError } from "./errors.ts";
+import { canonicalInstant } from "./instant.ts";
 import { PAGE_LOCALES } from "./negotiate-locale.ts";
-import { Channel, Instant, RawAddress, Scope, Sender } from "./schemas.ts";
+import type { LedgerChange } from "./plan-changes.ts";
+import { Channel, type Evidence, Instant, RawAddress, Scope, Sender } from "./schemas.ts";
+import type { TriggerEvent } from "./triggers/message-event.ts";
 
 /**
  * Opt-out links: `/u/{code}`. The code is the only secret: whoever holds it can opt the address
@@ -218,3 +221,123 @@ export const DEFAULT_LINK_SETTINGS: LinkSettings = {
 
 export const UpdateLinkSettingsInput = LinkSettings.partial();
 export type UpdateLinkSettingsInput = z.infer<typeof UpdateLinkSettingsInput>;
+
+// ---------- what a click means ----------
+
+/** What deciding a click needs of a link. */
+export interface ClickedLink {
+  codeHash: string;
+  address: string;
+  channel: Channel;
+  scope: Scope;
+  sender: string | null;
+  campaign: string | null;
+  messageId: string | null;
+  offerBothScopes: boolean;
+}
+
+/** Who clicked, as pseudonyms (keyed hashes): never the IP or the user agent themselves. */
+export interface LinkClient {
+  ipHash: string;
+  userAgentHash: string | null;
+}
+
+/** A POST to the page: the scope the form chose (if any), and whether it was a one-click. */
+export interface LinkPost {
+  scope?: string;
+  oneClick: boolean;
+}
+
+export interface LinkOptOutPlan {
+  scope: Scope;
+  change: LedgerChange;
+  /** The click as a message event: fires `link_click` rules, cancels `not_opened` deadlines. */
+  click: TriggerEvent;
+}
+
+/**
+ * What a confirmed click does: opt the link's address out at the scope the form chose among the
+ * ones the page offered (one-click and an unknown choice: the link's own), recorded with source
+ * `link` and pseudonymous evidence of who clicked; a repeat changes nothing.
+ */
+export function planLinkOptOut(
+  link: ClickedLink,
+  post: LinkPost,
+  client: LinkClient,
+  now: Date,
+): LinkOptOutPlan {
+  const choices = unsubscribeChoices(link, link.offerBothScopes);
+  const scope = choices.find((s) => s.type === post.scope) ?? choices[0]!;
+  const evidence: Evidence = {
+    linkCodeHash: link.codeHash,
+    via: post.oneClick ? "one_click" : "page",
+    ...(link.campaign ? { campaign: link.campaign } : {}),
+    ...(link.messageId ? { messageId: link.messageId } : {}),
+    ...(link.sender ? { sender: link.sender } : {}),
+    ipHash: client.ipHash,
+    ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
+  };
+  return {
+    scope,
+    change: {
+      address: link.address,
+      channel: link.channel,
+      scope,
+      action: "opt_out",
+      source: "link",
+      occurredAt: now.toISOString(),
+      evidence,
+      skipIfUnchanged: true,
+    },
+    click: linkClickEvent(link, now),
+  };
+}
+
+/**
+ * A confirmed opt-out link as a message event: `clicked`, origin `link`. A link minted without a
+ * message id gets one of its own (`link:<code hash>`), so replays stay one event.
+ */
+export function linkClickEvent(
+  link: Pick<ClickedLink, "codeHash" | "address" | "channel" | "sender" | "campaign" | "messageId">,
+  at: Date,
+): TriggerEvent {
+  return {
+    type: "clicked",
+    origin: "link",
+    messageId: link.messageId ?? `link:${link.codeHash}`,
+    address: link.address,
+    sender: link.sender,
+    channel: link.channel,
+    occurredAt: canonicalInstant(at),
+    campaign: link.campaign,
+  };
+}
+
+/**
+ * Undoing this link's opt-out: an `opt_in` at the scope it opted out, only while the entry is
+ * still the one that opt-out made (`expectSeq`): undo never reverts someone else's change.
+ */
+export function planLinkUndo(
+  link: Pick<ClickedLink, "codeHash" | "address" | "channel">,
+  optOut: { seq: number; scope: Scope },
+  client: LinkClient,
+  now: Date,
+): LedgerChange {
+  return {
+    address: link.address,
+    channel: link.channel,
+    scope: optOut.scope,
+    action: "opt_in",
+    source: "link",
+    occurredAt: now.toISOString(),
+    evidence: {
+      linkCodeHash: link.codeHash,
+      via: "undo",
+      undoes: optOut.seq,
+      ipHash: client.ipHash,
+      ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
+    },
+    skipIfUnchanged: true,
+    expectSeq: optOut.seq,
+  };
+}

@@ -65,12 +65,18 @@ export const Evidence = z.record(z.string(), z.unknown());
 export type Evidence = z.infer<typeof Evidence>;
 
 /**
- * One ledger event. The ledger is append-only; `hash = SHA-256(prevHash + canonicalJson(event
- * without hash))`, chained per account, so every field of every event is covered.
- * `seq` is the global, gap-free position in the change feed.
+ * One ledger event. The ledger is append-only and hash-chained per account: `hash = SHA-256(
+ * prevHash + canonicalJson(event without hash))`, so every field that describes the change is
+ * covered (see core `hashInput`). `seq` is the global, gap-free position in the change feed,
+ * assigned by the database when the event commits; `accountSeq` is the event's position in its
+ * account's chain (1, 2, 3...), assigned by the account's single writer. Events sealed with an
+ * `accountSeq` do not cover `seq` (it is not known when they are sealed, and no account's chain
+ * may depend on a deployment-wide number); events sealed before it existed lack `accountSeq`, and
+ * their hash covers `seq`. Both kinds verify.
  */
 export const ConsentEvent = z.object({
   seq: z.number().int().positive(),
+  accountSeq: z.number().int().positive().optional(),
   id: z.string().min(1),
   accountId: z.string().min(1),
   address: z.string().min(1),
@@ -86,6 +92,9 @@ export const ConsentEvent = z.object({
 });
 export type ConsentEvent = z.infer<typeof ConsentEvent>;
 export type UnhashedConsentEvent = Omit<ConsentEvent, "hash">;
+/** An event as its account's writer seals it: its chain position known, its feed position not yet. */
+export type ChainEvent = Omit<ConsentEvent, "seq" | "accountSeq"> & { accountSeq: number };
+export type UnsealedChainEvent = Omit<ChainEvent, "hash">;
 
 // ---------- API payloads ----------
 
@@ -197,7 +206,12 @@ export const ChainVerification = z.discriminatedUnion("ok", [
     ok: z.literal(false),
     count: z.number().int(),
     brokenAt: z.number().int(),
-    reason: z.enum(["prev_hash_mismatch", "hash_mismatch", "seq_not_increasing"]),
+    reason: z.enum([
+      "prev_hash_mismatch",
+      "hash_mismatch",
+      "seq_not_increasing",
+      "account_seq_not_consecutive",
+    ]),
   }),
 ]);
 export type ChainVerification = z.infer<typeof ChainVerification>;

@@ -2,6 +2,7 @@ import {
   type ActiveEntry,
   type BlocklistEntry,
   type ConsentEvent,
+  type EntryState,
   type Evidence,
   parseScopeKey,
 } from "@optout/core";
@@ -25,6 +26,22 @@ export function entryFromRow(row: BlocklistEntryRow): EntryView {
   };
 }
 
+/** An entry as a writer's answer carries it, as the API returns it. */
+export function entryView(entry: EntryState & { accountId: string }): EntryView {
+  return {
+    accountId: entry.accountId,
+    address: entry.address,
+    channel: entry.channel,
+    scope: entry.scope,
+    source: entry.source,
+    reason: entry.reason,
+    occurredAt: entry.occurredAt,
+    seq: entry.seq,
+    createdAt: entry.createdAt,
+    active: entry.active,
+  };
+}
+
 export function activeEntryFromRow(row: BlocklistEntryRow): ActiveEntry {
   return {
     address: row.address,
@@ -39,6 +56,8 @@ export function activeEntryFromRow(row: BlocklistEntryRow): ActiveEntry {
 export function eventFromRow(row: LedgerEventRow): ConsentEvent {
   return {
     seq: row.seq,
+    // Events sealed before accounts had writers have none (and their hash covers seq).
+    ...(row.accountSeq != null ? { accountSeq: row.accountSeq } : {}),
     id: row.id,
     accountId: row.accountId,
     address: row.address,

@@ -13,10 +13,17 @@ import { errorName, log } from "../lib/log.ts";
 export const kvKey = (accountId: string, address: string) => `e:${accountId}:${address}`;
 
 /**
- * Values expire so that a lost write (a failed put, or two writers racing on one address and the
- * older read landing last) heals by itself within this bound; the next miss re-reads D1.
+ * How long a value the account's writer put stays: the writer writes every change in commit
+ * order and retries until KV takes it (kv_outbox), so its values are the truth as of their commit.
  */
-export const KV_TTL_SECONDS = 3600;
+export const WRITER_KV_TTL_SECONDS = 24 * 3600;
+
+/**
+ * How long a value the check path filled on a miss stays: it read D1 at some moment, and a change
+ * may have committed (and the writer put its value) before this put landed. KV's minimum TTL, so
+ * such a stale value lasts no longer than KV's own propagation.
+ */
+export const CHECK_FILL_TTL_SECONDS = 60;
 
 // KV's bulk get takes at most 100 keys.
 const KV_BULK = 100;
@@ -71,18 +78,19 @@ export async function readActiveFromKv(
 }
 
 /**
- * Writes KV values; failures are logged and swallowed (D1 already holds the truth). One put per
- * address: a write request touches at most 1000 addresses (the largest batch), within the 1000 KV
- * operations a Worker invocation may do.
+ * Fills KV on a check's miss, with the short TTL of a value that may already be stale; failures
+ * are logged and swallowed (D1 holds the truth). One put per address, at most 500 per request.
  */
-export async function writeActiveToKv(
+export async function fillKvFromCheck(
   kv: KVNamespace,
   accountId: string,
   entries: ReadonlyMap<string, ActiveEntry[]>,
 ): Promise<void> {
   const puts = [...entries].map(async ([address, active]) => {
     try {
-      await kv.put(kvKey(accountId, address), JSON.stringify(active), { expirationTtl: KV_TTL_SECONDS });
+      await kv.put(kvKey(accountId, address), JSON.stringify(active), {
+        expirationTtl: CHECK_FILL_TTL_SECONDS,
+      });
     } catch (err) {
       log.warn("kv_write_failed", { accountId, error: errorName(err) });
     }

@@ -86,5 +86,7 @@ export function renderError(err: unknown, c: Context<AppEnv>): Response {
       cause: err instanceof Error && err.cause !== undefined ? safeErrorText(err.cause) : undefined,
     });
   }
+  // A 503 is "not now": say when to come back (providers and the client library honour it).
+  if (status === 503) c.header("Retry-After", "1");
   return c.json(errorBody(c, code, message), status);
 }

@@ -41,7 +41,7 @@ export interface LinkView {
  * state is rewritten in KV after every change it makes, and every POST reads D1.
  */
 export const LINK_KV_TTL_SECONDS = 3600;
-const kvLinkKey = (codeHash: string) => `l:${codeHash}`;
+export const kvLinkKey = (codeHash: string) => `l:${codeHash}`;
 
 /** The link straight from D1 (strongly consistent); null if no link has this code. */
 export async function readLinkFromD1(db: Db, codeHash: string): Promise<LinkView | null> {

@@ -3,8 +3,16 @@
  * scheduled handler run by hand at chosen times, the blocklist and the ledger checked after.
  */
 import { env } from "cloudflare:workers";
+import type { TriggerEvent } from "@optout/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { callJson, createAccount, expectStatus, type TestAccount, unblock } from "../../test/helpers.ts";
+import {
+  callJson,
+  createAccount,
+  expectChainValid,
+  expectStatus,
+  type TestAccount,
+  unblock,
+} from "../../test/helpers.ts";
 import {
   at,
   checkStrong,
@@ -19,9 +27,14 @@ import {
   SECOND,
   T0,
 } from "../../test/triggers.ts";
-import { createDb } from "../db/client.ts";
+import { commitWrite } from "../writer/client.ts";
 import { runTriggerCron } from "./cron.ts";
-import { recordInternalEvent } from "./record-events.ts";
+
+/** An event the edge produces itself (a confirmed link click), committed by the account's writer. */
+async function recordInternalEvent(account: TestAccount, event: TriggerEvent) {
+  const { result } = await commitWrite(env, account.id, { kind: "events", events: [event], strict: false });
+  return result;
+}
 
 let addressCount = 0;
 /** A fresh address per test, so blocklist state never leaks between cases. */
@@ -108,11 +121,10 @@ describe("triggers that fire on arrival", () => {
     expect(result.fired).toEqual([]);
   });
 
-  it("link_click: the edge's own click event (recordInternalEvent) fires it", async () => {
+  it("link_click: the edge's own click event fires it", async () => {
     const address = nextAddress();
     const messageId = nextMessageId();
-    const deps = { db: createDb(env.DB), kv: env.KV, now: () => new Date(T0 + 60 * SECOND) };
-    const result = await recordInternalEvent(deps, account.id, {
+    const result = await recordInternalEvent(account, {
       type: "clicked",
       origin: "link",
       messageId,
@@ -127,7 +139,7 @@ describe("triggers that fire on arrival", () => {
     ]);
     expect((await checkStrong(account, address)).allowed).toBe(false);
     // Replayed (a second POST of the page): recorded once, fires once.
-    const again = await recordInternalEvent(deps, account.id, {
+    const again = await recordInternalEvent(account, {
       type: "clicked",
       origin: "link",
       messageId,
@@ -394,8 +406,7 @@ describe("not_opened", () => {
     const address = nextAddress();
     const messageId = nextMessageId();
     await recordEvents(account, [event({ type: "sent", messageId, address })]);
-    const deps = { db: createDb(env.DB), kv: env.KV, now: () => new Date(T0 + 30 * SECOND) };
-    const click = await recordInternalEvent(deps, account.id, {
+    const click = await recordInternalEvent(account, {
       type: "clicked",
       origin: "link",
       messageId,
@@ -500,23 +511,23 @@ describe("not_opened", () => {
     expect((await checkStrong(acc, address)).allowed).toBe(true);
   });
 
-  it("a claim whose run died is taken over after its lease, and fires once", async () => {
+  it("settling races live changes of the same account: each lands once, the chain stays whole", async () => {
     const address = nextAddress();
     const messageId = nextMessageId();
     await recordEvents(account, [event({ type: "sent", messageId, address })]);
-    // A run claims the deadline and dies before settling it.
-    await env.DB.prepare(
-      "UPDATE trigger_deadlines SET status = 'claimed', claim_id = 'dead-run', claimed_until = ? WHERE message_id = ?",
-    )
-      .bind(at(2 * DEADLINE + 5 * 60 * SECOND), messageId)
-      .run();
-    const deps = { db: createDb(env.DB), kv: env.KV };
-    expect((await runTriggerCron(deps, new Date(T0 + 2 * DEADLINE))).released).toBe(0);
-    expect((await deadlineStatus(messageId))[0]!.status).toBe("claimed");
-    const later = await runTriggerCron(deps, new Date(T0 + 2 * DEADLINE + 5 * 60 * SECOND));
-    expect(later.released).toBe(1);
-    expect((await deadlineStatus(messageId))[0]!.status).toBe("fired");
+    // The cron's settlement and a burst of API changes reach the account's writer together.
+    const others = Array.from({ length: 20 }, (_, i) => `+1415556${String(1000 + i).padStart(4, "0")}`);
+    const [report] = await Promise.all([
+      runTriggerCron({ env }, new Date(T0 + 2 * DEADLINE)),
+      ...others.map((a) =>
+        callJson("POST", "/v1/blocklist", account.apiKey, { address: a }).then((r) => r.text()),
+      ),
+    ]);
+    expect(report.fired).toBeGreaterThanOrEqual(1);
+    expect(await deadlineStatus(messageId)).toEqual([expect.objectContaining({ status: "fired" })]);
     expect(await evidenceOf(account, address)).toHaveLength(1);
+    for (const a of others) expect((await checkStrong(account, a)).allowed).toBe(false);
+    await expectChainValid(account.id);
   });
 
   it("a run that finds the rule already fired for the message settles without firing again", async () => {

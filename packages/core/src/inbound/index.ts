@@ -30,6 +30,15 @@ export {
 } from "./keyword-settings.ts";
 export { normalizedTokens, normalizeText } from "./normalize-text.ts";
 export { type ParseInboundInput, parseInbound } from "./parse-inbound.ts";
+export {
+  type ConfirmInput,
+  type InboundPlan,
+  inboundConfirmation,
+  inboundOccurredAt,
+  keywordScopes,
+  type PlanInboundInput,
+  planInboundMessage,
+} from "./plan-inbound.ts";
 export { ProviderCredentialsInput, providerCredentialsProblem } from "./provider-credentials.ts";
 export { GENERIC_SIGNATURE_HEADER, GenericInboundBody, signGenericWebhook } from "./providers/generic.ts";
 export { buildProviderReply, escapeXml, type ProviderReply, type ReplyItem } from "./reply.ts";

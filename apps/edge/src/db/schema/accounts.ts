@@ -1,4 +1,4 @@
-import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(),
@@ -12,6 +12,11 @@ export const accounts = sqliteTable("accounts", {
    * same batch as every event, so it always equals the chain head; the chain itself is the truth.
    */
   ledgerHeadHash: text("ledger_head_hash").notNull(),
+  /**
+   * Bumped by every change to the account's trigger rules, in the same statement: the account's
+   * writer caches the rules and checks, inside each commit, that this has not moved.
+   */
+  triggerRulesVersion: integer("trigger_rules_version").notNull().default(0),
   createdAt: text("created_at").notNull(),
 });
 

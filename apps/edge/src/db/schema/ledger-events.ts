@@ -3,13 +3,20 @@ import { accounts } from "./accounts.ts";
 
 /**
  * The ledger: append-only consent events, hash-chained per account. Rows are never updated
- * or deleted. `seq` is global and gap-free (the change feed's cursor).
+ * or deleted. `seq` is global and gap-free (the change feed's cursor), assigned by SQLite inside
+ * the committing transaction; `account_seq` is the event's position in its account's chain,
+ * assigned by the account's single writer (docs/adr/0010). Events from before writers have none.
  */
 export const ledgerEvents = sqliteTable(
   "ledger_events",
   {
-    /** Assigned by the writer as max(seq) + 1; the primary key makes two writers collide. */
+    /**
+     * The rowid: an insert without it gets max(seq) + 1 inside the committing transaction, so feed
+     * positions follow commit order with no gap and no race between writers.
+     */
     seq: integer("seq").primaryKey(),
+    /** 1, 2, 3... per account; null for events sealed before accounts had a single writer. */
+    accountSeq: integer("account_seq"),
     id: text("id").notNull(),
     accountId: text("account_id")
       .notNull()
@@ -29,6 +36,9 @@ export const ledgerEvents = sqliteTable(
   (t) => [
     // Serves lookups of one event by id and keeps ids unique across the feed.
     uniqueIndex("ledger_events_id_uq").on(t.id),
+    // Keeps an account's chain positions unique: a second writer (an old deployment's, say)
+    // appending at the same position fails its whole batch instead of forking the chain.
+    uniqueIndex("ledger_events_account_account_seq_uq").on(t.accountId, t.accountSeq),
     // Serves safe concurrent appends: two writers that read the same chain head both try to
     // link to it, and only one batch can commit (the other fails whole and retries).
     uniqueIndex("ledger_events_account_prev_hash_uq").on(t.accountId, t.prevHash),

@@ -1,4 +1,4 @@
-import { integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { accounts } from "./accounts.ts";
 
 /**
@@ -29,6 +29,9 @@ export const messageEvents = sqliteTable(
     // Serves idempotency (the upsert's conflict target), the duplicate lookup of POST /v1/events,
     // and the cron's "earliest open/click of this message" and "the sent event" reads.
     uniqueIndex("message_events_account_message_type_uq").on(t.accountId, t.messageId, t.type),
+    // Serves the retention sweep (oldest first). Rows arrive in time order, so it only grows at
+    // its right edge.
+    index("message_events_recorded_idx").on(t.recordedAt),
   ],
 );
 

@@ -1,4 +1,4 @@
-import { primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { accounts } from "./accounts.ts";
 
 /**
@@ -26,6 +26,8 @@ export const messages = sqliteTable(
   (t) => [
     // Serves every lookup of a message (always within its account) and the upsert's conflict target.
     primaryKey({ name: "messages_pk", columns: [t.accountId, t.messageId] }),
+    // Serves the retention sweep (oldest first).
+    index("messages_created_idx").on(t.createdAt),
   ],
 );
 

@@ -3,10 +3,11 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 import { accounts } from "./accounts.ts";
 
 /**
- * `not_opened` deadlines waiting for the Cron Trigger (docs/adr/0006). A row is `pending` until
- * due, `claimed` by one cron run while it is being settled (until `claimed_until`, after which
- * another run may take it over), then settled for good: `fired`, `cancelled` (an open or click
- * before the deadline) or `skipped` (the rule was deleted or disabled meanwhile).
+ * `not_opened` deadlines (docs/adr/0006). A row is `pending` until due, then settled for good by
+ * its account's writer, in the commit that records what settling it did: `fired`, `cancelled`
+ * (an open or click before the deadline) or `skipped` (the rule was deleted or disabled
+ * meanwhile). Settled rows are swept after the retention period. (`claimed`, `claim_id` and
+ * `claimed_until` belong to the cron's claims before writers settled deadlines; unused now.)
  */
 export const triggerDeadlines = sqliteTable(
   "trigger_deadlines",
@@ -36,8 +37,8 @@ export const triggerDeadlines = sqliteTable(
     index("trigger_deadlines_pending_account_due_idx")
       .on(t.accountId, t.dueAt)
       .where(sql`status = 'pending'`),
-    // Serves the cron's takeover of claims whose run died (lease expired).
-    index("trigger_deadlines_claimed_lease_idx").on(t.claimedUntil).where(sql`status = 'claimed'`),
+    // Serves the retention sweep of settled deadlines (oldest first); pending ones are never in it.
+    index("trigger_deadlines_settled_idx").on(t.settledAt).where(sql`settled_at IS NOT NULL`),
   ],
 );
 

@@ -8,6 +8,7 @@ import {
   createAccount,
   expectError,
   expectStatus,
+  kvSettled,
   storageSnapshot,
   type TestAccount,
   unblock,
@@ -68,6 +69,7 @@ describe("POST /v1/blocklist", () => {
 
   it("writes the KV view of the address after the D1 commit", async () => {
     await expectStatus(await block(account, { address: "+14155550105", channel: "whatsapp" }), 201);
+    await kvSettled(account);
     const cached = await env.KV.get(`e:${account.id}:+14155550105`, "json");
     expect(cached).toEqual([expect.objectContaining({ channel: "whatsapp", scope: { type: "account" } })]);
   });
@@ -83,6 +85,7 @@ describe("DELETE /v1/blocklist", () => {
     expect(res.removed).toBe(true);
     expect(res.entry).toMatchObject({ address: "+14155550110", active: false, reason: "re-subscribed" });
     expect(res.entry.seq).toBeGreaterThan(added.seq);
+    await kvSettled(account);
     expect(await env.KV.get(`e:${account.id}:+14155550110`, "json")).toEqual([]);
   });
 

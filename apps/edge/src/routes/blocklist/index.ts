@@ -7,9 +7,8 @@ import {
 } from "@optout/core";
 import { and, asc, eq, gt, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
-import { entryFromRow } from "../../db/rows.ts";
+import { entryFromRow, entryView } from "../../db/rows.ts";
 import { blocklistEntries } from "../../db/schema/index.ts";
-import { appendChanges } from "../../ledger/append.ts";
 import { accountAddress } from "../../lib/address.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { requireAccount } from "../../lib/auth.ts";
@@ -17,6 +16,7 @@ import { createRouter } from "../../lib/create-app.ts";
 import { authErrors, bodyErrors, commonErrors, writeErrors } from "../../lib/errors.ts";
 import { jsonBody } from "../../lib/json-body.ts";
 import { EntryResponse, jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
+import { commitWrite } from "../../writer/client.ts";
 
 const tags = ["blocklist"];
 
@@ -103,39 +103,43 @@ const listEntries = createRoute({
 });
 
 /** An add or a remove through the API: one change, skipped if the entry is already in that state. */
-function appendApiChange(c: Context<AppEnv>, action: ConsentAction, input: AddToBlocklistInput) {
+async function apiChange(c: Context<AppEnv>, action: ConsentAction, input: AddToBlocklistInput) {
   const principal = c.var.principal;
-  return appendChanges({ db: c.var.db, kv: c.env.KV }, [
-    {
-      accountId: principal.accountId,
-      address: accountAddress(principal, input.address),
-      channel: input.channel,
-      scope: input.scope,
-      action,
-      source: "api",
-      occurredAt: new Date().toISOString(),
-      evidence: { requestId: c.var.requestId, ...(input.reason ? { reason: input.reason } : {}) },
-      reason: input.reason ?? null,
-      skipIfUnchanged: true,
-    },
-  ]);
+  const { results } = await commitWrite(c.env, principal.accountId, {
+    kind: "changes",
+    items: [
+      {
+        change: {
+          address: accountAddress(principal, input.address),
+          channel: input.channel,
+          scope: input.scope,
+          action,
+          source: "api",
+          occurredAt: new Date().toISOString(),
+          evidence: { requestId: c.var.requestId, ...(input.reason ? { reason: input.reason } : {}) },
+          reason: input.reason ?? null,
+          skipIfUnchanged: true,
+        },
+      },
+    ],
+  });
+  return results[0];
 }
 
 export const blocklistRoutes = createRouter()
   .openapi(addEntry, async (c) => {
-    const input = c.req.valid("json");
-    const [outcome] = await appendApiChange(c, "opt_out", input);
+    const outcome = await apiChange(c, "opt_out", c.req.valid("json"));
     // "unchanged" always carries the existing active entry (opt_out is skipped only when active).
-    if (outcome?.status === "appended") return c.json(outcome.entry, outcome.applied ? 201 : 200);
-    if (outcome?.status === "unchanged" && outcome.entry) return c.json(outcome.entry, 200);
-    throw new Error("append returned no outcome for an add");
+    if (outcome?.status === "appended") return c.json(entryView(outcome.entry), outcome.applied ? 201 : 200);
+    if (outcome?.status === "unchanged" && outcome.entry) return c.json(entryView(outcome.entry), 200);
+    throw new Error("the writer returned no outcome for an add");
   })
   .openapi(removeEntry, async (c) => {
-    const input = c.req.valid("json");
-    const [outcome] = await appendApiChange(c, "opt_in", input);
+    const outcome = await apiChange(c, "opt_in", c.req.valid("json"));
     if (outcome?.status === "appended")
-      return c.json({ removed: outcome.applied, entry: outcome.entry }, 200);
-    return c.json({ removed: false, entry: outcome?.status === "unchanged" ? outcome.entry : null }, 200);
+      return c.json({ removed: outcome.applied, entry: entryView(outcome.entry) }, 200);
+    const entry = outcome?.status === "unchanged" && outcome.entry ? entryView(outcome.entry) : null;
+    return c.json({ removed: false, entry }, 200);
   })
   .openapi(listEntries, async (c) => {
     const query = c.req.valid("query");

@@ -9,6 +9,7 @@ import {
   createAccount,
   expectError,
   expectStatus,
+  kvSettled,
   type TestAccount,
   unblock,
 } from "../../../test/helpers.ts";
@@ -25,6 +26,7 @@ describe("GET /v1/check: the send decision", () => {
   it("account scope blocks every sender on every channel; removal allows again", async () => {
     const address = "+14155550201";
     await expectStatus(await block(account, { address }), 201);
+    await kvSettled(account);
     for (const sender of senders) {
       for (const channel of channels) {
         const result = await check(account, { address, sender, channel });
@@ -36,6 +38,7 @@ describe("GET /v1/check: the send decision", () => {
       }
     }
     await expectStatus(await unblock(account, { address }), 200);
+    await kvSettled(account);
     for (const sender of senders) {
       expect(await check(account, { address, sender, channel: "sms" })).toEqual({ address, allowed: true });
     }
@@ -52,6 +55,7 @@ describe("GET /v1/check: the send decision", () => {
       allowed: true,
     });
     await expectStatus(await unblock(account, { address, scope: { type: "sender", sender: "ACME" } }), 200);
+    await kvSettled(account);
     expect(await check(account, { address, sender: "ACME", channel: "sms" })).toMatchObject({
       allowed: true,
     });

@@ -1,6 +1,6 @@
 import type { ActiveEntry } from "@optout/core";
 import type { Db } from "../../db/client.ts";
-import { readActiveFromD1, readActiveFromKv, writeActiveToKv } from "../../kv/active-entries.ts";
+import { fillKvFromCheck, readActiveFromD1, readActiveFromKv } from "../../kv/active-entries.ts";
 
 export type Consistency = "eventual" | "strong";
 
@@ -33,7 +33,7 @@ export async function activeEntriesFor(
   if (missing.length) {
     const fresh = await readActiveFromD1(deps.db, accountId, missing);
     // Awaited rather than deferred: one put per miss, and the next check is then a KV hit.
-    await writeActiveToKv(deps.kv, accountId, new Map([...fresh].slice(0, MAX_KV_WRITE_BACKS)));
+    await fillKvFromCheck(deps.kv, accountId, new Map([...fresh].slice(0, MAX_KV_WRITE_BACKS)));
     for (const [address, entries] of fresh) out.set(address, entries);
   }
   return out;

@@ -20,7 +20,7 @@ import {
 } from "../../lib/errors.ts";
 import { jsonBody } from "../../lib/json-body.ts";
 import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
-import { recordEvents } from "../../triggers/record-events.ts";
+import { commitWrite } from "../../writer/client.ts";
 
 const tags = ["triggers"];
 
@@ -114,20 +114,6 @@ export const eventRoutes = createRouter().openapi(postEvents, async (c) => {
       ...(e.text !== undefined ? { text: e.text } : {}),
     };
   });
-  const result = await recordEvents(
-    { db: c.var.db, kv: c.env.KV, now: () => now },
-    principal.accountId,
-    events,
-    {
-      strict: true,
-    },
-  );
-  return c.json(
-    {
-      results: result.results,
-      fired: result.fired,
-      deadlinesScheduled: result.deadlinesScheduled,
-    },
-    200,
-  );
+  const { result } = await commitWrite(c.env, principal.accountId, { kind: "events", events, strict: true });
+  return c.json(result, 200);
 });

@@ -1,5 +1,5 @@
 /**
- * When D1 cannot commit, the webhook answers 5xx and records nothing, so the provider's retry
+ * When D1 cannot commit, the webhook answers 503 (Retry-After) and records nothing, so the provider's retry
  * starts over and is applied exactly once. The failure is real: a SQLite trigger in this file's
  * own (isolated) database makes the write fail, the way a full or unavailable database would.
  */
@@ -19,7 +19,7 @@ let errorLines: string[] = [];
 
 beforeEach(() => {
   errorLines = [];
-  // The 500s are logged as errors (without addresses); collect them instead of printing them.
+  // The failures are logged as errors (without addresses); collect them instead of printing them.
   vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
     errorLines.push(args.map(String).join(" "));
   });
@@ -37,13 +37,14 @@ async function failInsertsInto(table: string) {
 }
 
 describe.each(["ledger_events", "inbound_messages"])("an insert into %s fails", (table) => {
-  it("answers 500, records neither the message nor its change; the retry applies it once", async () => {
+  it("answers 503, records neither the message nor its change; the retry applies it once", async () => {
     const address = table === "ledger_events" ? "+14155550160" : "+14155550161";
     const message = mo("STOP", { from: address });
     await failInsertsInto(table);
     const before = await inboundState(account.id);
     const failed = await postMo(account, "twilio", message);
-    expect(failed.status, await failed.clone().text()).toBe(500);
+    expect(failed.status, await failed.clone().text()).toBe(503);
+    expect(failed.headers.get("retry-after")).toBe("1");
     expect(errorLines.join("\n")).toContain("simulated storage failure");
     expect(errorLines.join("\n")).not.toContain(address.slice(2));
     expect(await inboundState(account.id)).toEqual(before);
@@ -72,5 +73,5 @@ describe.each(["ledger_events", "inbound_messages"])("an insert into %s fails", 
 it("a HELP that cannot be recorded is not answered with 2xx either", async () => {
   await failInsertsInto("inbound_messages");
   const res = await postMo(account, "twilio", mo("HELP"));
-  expect(res.status, await res.clone().text()).toBe(500);
+  expect(res.status, await res.clone().text()).toBe(503);
 });

@@ -156,19 +156,16 @@ async function handleWebhook(c: Context<AppEnv>) {
     throw reject(400, "invalid_input", "malformed_payload", err.message);
   }
 
-  const result = await applyInbound(
-    { db: c.var.db, kv: c.env.KV },
-    {
-      account: target.account,
-      provider: provider.data,
-      messages,
-      rules: await cachedEffectiveRules(c.var.db, accountId, target.keywords),
-      settings: target.keywords.settings,
-      parsedAt,
-      now: new Date(),
-      requestId: c.var.requestId,
-    },
-  );
+  const result = await applyInbound(c.env, {
+    account: target.account,
+    provider: provider.data,
+    messages,
+    rules: await cachedEffectiveRules(c.var.db, accountId, target.keywords),
+    settings: target.keywords.settings,
+    parsedAt,
+    now: new Date(),
+    requestId: c.var.requestId,
+  });
   const applied = result.applied;
   log.info("mo_applied", {
     requestId: c.var.requestId,

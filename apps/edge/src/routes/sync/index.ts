@@ -8,12 +8,13 @@ import {
 } from "@optout/core";
 import { inArray } from "drizzle-orm";
 import { accounts } from "../../db/schema/index.ts";
-import { appendChanges, type ChangeRequest } from "../../ledger/append.ts";
 import { requireSync } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { ApiError, authErrors, bodyErrors, commonErrors, writeErrors } from "../../lib/errors.ts";
 import { jsonBody } from "../../lib/json-body.ts";
 import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
+import { commitWrite } from "../../writer/client.ts";
+import type { ChangeItem } from "../../writer/ops.ts";
 
 const applyChanges = createRoute({
   method: "post",
@@ -21,7 +22,8 @@ const applyChanges = createRoute({
   tags: ["sync"],
   summary: "Apply changes made in the primary database",
   description:
-    "Records each change as a `primary` ledger event, in order, in one atomic batch. Idempotent by " +
+    "Records each change as a `primary` ledger event, in order per account (each account's changes in " +
+    "one commit of its writer). Idempotent by " +
     "change `id`: a replayed id appends nothing and answers with the seq and `applied` it got the " +
     "first time. Ordering follows docs/adr/0002: a change older (by `occurredAt`, then seq) than " +
     "the entry's current state is still recorded, for audit, but does not change the entry " +
@@ -58,7 +60,7 @@ export const syncRoutes = createRouter().openapi(applyChanges, async (c) => {
 
   // Validate everything before writing anything.
   const now = new Date();
-  const requests: ChangeRequest[] = changes.map((ch, i) => {
+  const items: (ChangeItem & { accountId: string })[] = changes.map((ch, i) => {
     // The latest occurredAt wins, so a change dated in the future would outrank every real change
     // to its entry (an opt_in dated 2999 would make every STOP until then lose).
     const future = futureInstantProblem(ch.occurredAt, now);
@@ -75,26 +77,43 @@ export const syncRoutes = createRouter().openapi(applyChanges, async (c) => {
     }
     return {
       accountId: ch.accountId,
-      address,
-      channel: ch.channel,
-      scope: ch.scope,
-      action: ch.action,
-      source: "primary",
-      // One instant format everywhere, so ordering and hashing see the same string.
-      occurredAt: new Date(ch.occurredAt).toISOString(),
-      evidence: { changeId: ch.id, ...(ch.reason ? { reason: ch.reason } : {}) },
-      reason: ch.reason ?? null,
       syncChangeId: ch.id,
+      change: {
+        address,
+        channel: ch.channel,
+        scope: ch.scope,
+        action: ch.action,
+        source: "primary",
+        // One instant format everywhere, so ordering and hashing see the same string.
+        occurredAt: new Date(ch.occurredAt).toISOString(),
+        evidence: { changeId: ch.id, ...(ch.reason ? { reason: ch.reason } : {}) },
+        reason: ch.reason ?? null,
+      },
     };
   });
 
-  const outcomes = await appendChanges({ db, kv: c.env.KV }, requests);
-  const results = outcomes.map((outcome, i) => {
-    const id = changes[i]!.id;
-    // Sync changes never ask to skip, so every outcome is an append or a replay.
-    if (outcome.status === "unchanged") throw new Error("sync change unexpectedly skipped");
-    const seq = outcome.status === "appended" ? outcome.event.seq : outcome.seq;
-    return { id, seq, applied: outcome.applied };
-  });
+  // Each account's changes go to its own writer, all at once; each writer keeps their order.
+  const byAccount = Map.groupBy(
+    items.map((item, index) => ({ item, index })),
+    ({ item }) => item.accountId,
+  );
+  const results: { id: string; seq: number; applied: boolean }[] = new Array(items.length);
+  await Promise.all(
+    [...byAccount].map(async ([accountId, group]) => {
+      const answer = await commitWrite(c.env, accountId, {
+        kind: "changes",
+        items: group.map(({ item: { change, syncChangeId } }) => ({ change, syncChangeId })),
+      });
+      answer.results.forEach((outcome, j) => {
+        const index = group[j]!.index;
+        // Sync changes never ask to skip or expect: every outcome is an append or a replay.
+        if (outcome.status === "appended")
+          results[index] = { id: changes[index]!.id, seq: outcome.event.seq, applied: outcome.applied };
+        else if (outcome.status === "replayed")
+          results[index] = { id: changes[index]!.id, seq: outcome.seq, applied: outcome.applied };
+        else throw new Error(`sync change unexpectedly ${outcome.status}`);
+      });
+    }),
+  );
   return c.json({ results }, 200);
 });

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CreateTriggerInput, MAX_TRIGGERS_PER_ACCOUNT, newId, scopeKey, TriggerRule } from "@optout/core";
-import { and, asc, count, eq, isNull } from "drizzle-orm";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { senders, triggerRules } from "../../db/schema/index.ts";
+import { accounts, senders, triggerRules } from "../../db/schema/index.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
@@ -139,20 +139,23 @@ export const triggerRoutes = createRouter()
         `an account may have at most ${MAX_TRIGGERS_PER_ACCOUNT} trigger rules`,
       );
     }
-    const [row] = await db
-      .insert(triggerRules)
-      .values({
-        id: newId("trg"),
-        accountId,
-        name: input.name,
-        on: JSON.stringify(input.on),
-        channel: input.channel,
-        scopeKey: scopeKey(input.scope),
-        campaign: input.campaign ?? null,
-        enabled: input.enabled,
-        createdAt: new Date().toISOString(),
-      })
-      .returning();
+    const [[row]] = await db.batch([
+      db
+        .insert(triggerRules)
+        .values({
+          id: newId("trg"),
+          accountId,
+          name: input.name,
+          on: JSON.stringify(input.on),
+          channel: input.channel,
+          scopeKey: scopeKey(input.scope),
+          campaign: input.campaign ?? null,
+          enabled: input.enabled,
+          createdAt: new Date().toISOString(),
+        })
+        .returning(),
+      rulesChanged(db, accountId),
+    ]);
     return c.json(ruleView(ruleFromRow(row!)), 201);
   })
   .openapi(listTriggers, async (c) => {
@@ -172,14 +175,29 @@ export const triggerRoutes = createRouter()
     const { id } = c.req.valid("param");
     const { accountId } = c.var.principal;
     await findRule(c.var.db, accountId, id);
-    await c.var.db
-      .update(triggerRules)
-      .set({ deletedAt: new Date().toISOString() })
-      .where(
-        and(eq(triggerRules.id, id), eq(triggerRules.accountId, accountId), isNull(triggerRules.deletedAt)),
-      );
+    const db = c.var.db;
+    await db.batch([
+      db
+        .update(triggerRules)
+        .set({ deletedAt: new Date().toISOString() })
+        .where(
+          and(eq(triggerRules.id, id), eq(triggerRules.accountId, accountId), isNull(triggerRules.deletedAt)),
+        ),
+      rulesChanged(db, accountId),
+    ]);
     return c.json({ id, deleted: true as const }, 200);
   });
+
+/**
+ * Moves the account's rules version in the same batch as the change: the account's writer caches
+ * its rules and checks this inside every commit that relied on them (docs/adr/0010).
+ */
+function rulesChanged(db: Db, accountId: string) {
+  return db
+    .update(accounts)
+    .set({ triggerRulesVersion: sql`${accounts.triggerRulesVersion} + 1` })
+    .where(eq(accounts.id, accountId));
+}
 
 /** The account's live rule; another account's rule is "not found" like a missing one. */
 async function findRule(db: Db, accountId: string, id: string) {

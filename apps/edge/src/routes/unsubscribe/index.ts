@@ -11,39 +11,29 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   canUndoOptOut,
-  type Evidence,
   hashLinkCode,
   isLinkCode,
   isLinkExpired,
   keyedHash,
+  type LinkPost,
   mintUndoToken,
   negotiateLocale,
   type PageLocale,
-  type Scope,
+  planLinkOptOut,
+  planLinkUndo,
   scopeKey,
   unsubscribeChoices,
   verifyUndoToken,
 } from "@optout/core";
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { ledgerEvents } from "../../db/schema/index.ts";
 import { readActiveFromD1, readActiveFromKv } from "../../kv/active-entries.ts";
-import { appendChanges, type ChangeRequest } from "../../ledger/append.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { classifyError } from "../../lib/errors.ts";
 import { COST, unsubscribeLimiter } from "../../links/rate-limit.ts";
-import {
-  cacheLink,
-  type LinkView,
-  linkOptOutStatement,
-  linkUndoStatement,
-  readLinkFromD1,
-  resolveLink,
-} from "../../links/store.ts";
-import { linkClickEvent } from "../../triggers/internal-events.ts";
-import { recordInternalEvent } from "../../triggers/record-events.ts";
+import { type LinkView, readLinkFromD1, resolveLink } from "../../links/store.ts";
+import { commitWrite } from "../../writer/client.ts";
 import { PAGE_CSS, type PageView, renderPage } from "./page.ts";
 
 type Ctx = Context<AppEnv>;
@@ -191,7 +181,7 @@ async function activeOptOutOf(c: Ctx, link: LinkView, strong: boolean) {
   return entries.find((e) => e.channel === link.channel && scopeKey(e.scope) === key);
 }
 
-async function readPostedForm(c: Ctx): Promise<{ scope?: string; oneClick: boolean }> {
+async function readPostedForm(c: Ctx): Promise<LinkPost> {
   const type = c.req.header("content-type") ?? "";
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return { oneClick: true };
   // Forms here are a few bytes; a big or unsized body is not ours and is read as an empty form
@@ -323,90 +313,22 @@ export const unsubscribeRoutes = unsubscribeRouter
     }),
   )
   .openapi(optOut, (c) =>
-    withLink(c, { fresh: true, allowExpired: false }, async ({ link, code, client, locale, now }) => {
-      const form = await readPostedForm(c);
-      const choices = unsubscribeChoices(link, link.offerBothScopes);
-      const scope: Scope = choices.find((s) => s.type === form.scope) ?? choices[0]!;
-      const evidence: Evidence = {
-        linkCodeHash: link.codeHash,
-        via: form.oneClick ? "one_click" : "page",
-        ...(link.campaign ? { campaign: link.campaign } : {}),
-        ...(link.messageId ? { messageId: link.messageId } : {}),
-        ...(link.sender ? { sender: link.sender } : {}),
-        ipHash: client.ipHash,
-        ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
-      };
-      const optOutChange: ChangeRequest[] = [
-        {
-          accountId: link.accountId,
-          address: link.address,
-          channel: link.channel,
-          scope,
-          action: "opt_out",
-          source: "link",
-          occurredAt: now.toISOString(),
-          evidence,
-          skipIfUnchanged: true,
-        },
-      ];
-      const [outcome] = await appendChanges({ db: c.var.db, kv: c.env.KV, now: () => now }, optOutChange, {
-        // The link's bookkeeping commits in the same batch as the event it records.
-        alsoWrite: (d1, outcomes) => {
-          const appended = outcomes[0];
-          if (appended?.status !== "appended") return [];
-          const { seq, occurredAt: at } = appended.event;
-          return [linkOptOutStatement(d1, link.codeHash, { at, seq, scopeKey: scopeKey(scope) })];
-        },
+    // The link from KV: what a link is never changes, and what the click does to the entry is the
+    // account's writer's to decide from its own state.
+    withLink(c, { fresh: false, allowExpired: false }, async ({ link, code, client, locale, now }) => {
+      const plan = planLinkOptOut(link, await readPostedForm(c), client, now);
+      const { result } = await commitWrite(c.env, link.accountId, {
+        kind: "link_opt_out",
+        link: { codeHash: link.codeHash },
+        plan,
       });
-
-      // Which ledger event is this link's opt-out: the one just appended, or — when the entry was
-      // already active — the one in force, if this link made it (a repeated POST, or a concurrent
-      // one that committed after this request read the link).
-      let mine: { seq: number; at: string } | null = null;
-      if (outcome?.status === "appended") {
-        mine = { seq: outcome.event.seq, at: outcome.event.occurredAt };
-      } else if (outcome?.status === "unchanged" && outcome.entry) {
-        const seq = outcome.entry.seq;
-        if (seq === link.optOutSeq && link.optedOutAt) mine = { seq, at: link.optedOutAt };
-        else {
-          const [event] = await c.var.db
-            .select({ evidence: ledgerEvents.evidence, occurredAt: ledgerEvents.occurredAt })
-            .from(ledgerEvents)
-            .where(eq(ledgerEvents.seq, seq))
-            .limit(1);
-          const made = event && (JSON.parse(event.evidence) as Evidence).linkCodeHash === link.codeHash;
-          if (made) mine = { seq, at: event.occurredAt };
-        }
-      }
-      if (mine && (mine.seq !== link.optOutSeq || link.undoneAt !== null)) {
-        if (outcome?.status !== "appended") {
-          await linkOptOutStatement(c.var.db.$client, link.codeHash, {
-            at: mine.at,
-            seq: mine.seq,
-            scopeKey: scopeKey(scope),
-          }).run();
-        }
-        await cacheLink(c.env.KV, {
-          ...link,
-          optedOutAt: mine.at,
-          optOutSeq: mine.seq,
-          optOutScope: scope,
-          undoneAt: null,
-        });
-      }
-      // A confirmed click is a message event too: it fires the account's link_click trigger rules.
-      await recordInternalEvent(
-        { db: c.var.db, kv: c.env.KV, now: () => now },
-        link.accountId,
-        linkClickEvent(link, now),
-      );
       // Undo is offered only to whoever made this opt-out: a repeated POST (the same person later,
       // or the sender who minted the link) finds it already in force and gets no token.
       const undo =
-        outcome?.status === "appended" && outcome.applied
-          ? await undoFormOf(c, link, code, outcome.event.seq, now)
+        result.status === "appended" && result.applied
+          ? await undoFormOf(c, link, code, result.event.seq, now)
           : null;
-      return page(c, { kind: "done", link: summaryOf(link), scope, undo }, locale);
+      return page(c, { kind: "done", link: summaryOf(link), scope: plan.scope, undo }, locale);
     }),
   )
   .openapi(undoOptOut, (c) =>
@@ -423,41 +345,15 @@ export const unsubscribeRoutes = unsubscribeRouter
       if (!(await verifyUndoToken(c.var.config.EDGE_SECRET, await readUndoToken(c), claim, now))) {
         return page(c, { kind: "undo_closed", brand: link.brand }, locale, 403);
       }
-      const active = await activeOptOutOf(c, link, true);
-      // Someone else changed the entry since (removed it, or replaced it with their own opt-out):
-      // undo only ever reverts this link's own event.
-      if (active && active.seq !== link.optOutSeq)
+      const { result } = await commitWrite(c.env, link.accountId, {
+        kind: "link_undo",
+        link: { codeHash: link.codeHash },
+        change: planLinkUndo(link, { seq: link.optOutSeq, scope }, client, now),
+      });
+      // Someone else changed the entry since (replaced it with their own opt-out): undo only ever
+      // reverts this link's own event.
+      if (result.status === "changed_since")
         return page(c, { kind: "undo_closed", brand: link.brand }, locale, 409);
-      const at = now.toISOString();
-      if (active) {
-        await appendChanges(
-          { db: c.var.db, kv: c.env.KV, now: () => now },
-          [
-            {
-              accountId: link.accountId,
-              address: link.address,
-              channel: link.channel,
-              scope,
-              action: "opt_in",
-              source: "link",
-              occurredAt: now.toISOString(),
-              evidence: {
-                linkCodeHash: link.codeHash,
-                via: "undo",
-                undoes: link.optOutSeq,
-                ipHash: client.ipHash,
-                ...(client.userAgentHash ? { userAgentHash: client.userAgentHash } : {}),
-              },
-              skipIfUnchanged: true,
-            },
-          ],
-          // The undo is recorded in the same batch as its opt_in event.
-          { alsoWrite: (d1) => [linkUndoStatement(d1, link.codeHash, at)] },
-        );
-      } else {
-        await linkUndoStatement(c.var.db.$client, link.codeHash, at).run();
-      }
-      await cacheLink(c.env.KV, { ...link, undoneAt: at });
       return page(c, { kind: "undone", link: summary, scope }, locale);
     }),
   );
