@@ -15,6 +15,8 @@ import {
   MintLinkInput,
   mintLinkCode,
   mintUndoToken,
+  planLinkOptOut,
+  planLinkUndo,
   UNDO_WINDOW_MS,
   unsubscribeChoices,
   verifyUndoToken,
@@ -307,3 +309,64 @@ describe("MintLinkInput", () => {
 function sender(s: string) {
   return { type: "sender" as const, sender: s };
 }
+
+describe("what a click means", () => {
+  const link = {
+    codeHash: "c".repeat(64),
+    address: "+14155550100",
+    channel: "sms" as const,
+    scope: { type: "sender", sender: "ACME" } as const,
+    sender: "ACME",
+    campaign: "spring",
+    messageId: null,
+    offerBothScopes: true,
+  };
+  const client = { ipHash: "i".repeat(64), userAgentHash: null };
+  const now = new Date("2026-05-01T12:00:00.000Z");
+
+  it.each([
+    { name: "one-click: the link's own scope", post: { oneClick: true }, want: link.scope, via: "one_click" },
+    {
+      name: "the form's choice among those offered",
+      post: { scope: "account", oneClick: false },
+      want: { type: "account" },
+      via: "page",
+    },
+    {
+      name: "a choice not offered: the link's own",
+      post: { scope: "everything", oneClick: false },
+      want: link.scope,
+      via: "page",
+    },
+  ])("$name", ({ post, want, via }) => {
+    const plan = planLinkOptOut(link, post, client, now);
+    expect(plan.scope).toEqual(want);
+    expect(plan.change).toMatchObject({
+      action: "opt_out",
+      source: "link",
+      scope: want,
+      skipIfUnchanged: true,
+      occurredAt: now.toISOString(),
+      evidence: {
+        linkCodeHash: link.codeHash,
+        via,
+        campaign: "spring",
+        sender: "ACME",
+        ipHash: client.ipHash,
+      },
+    });
+    expect(plan.change.evidence).not.toHaveProperty("userAgentHash");
+    // A link without a message id gets one of its own, so its clicks stay one event.
+    expect(plan.click).toMatchObject({ type: "clicked", origin: "link", messageId: `link:${link.codeHash}` });
+  });
+
+  it("an undo reverts only the opt-out it undoes", () => {
+    const change = planLinkUndo(link, { seq: 42, scope: { type: "account" } }, client, now);
+    expect(change).toMatchObject({
+      action: "opt_in",
+      scope: { type: "account" },
+      expectSeq: 42,
+      evidence: { via: "undo", undoes: 42 },
+    });
+  });
+});
