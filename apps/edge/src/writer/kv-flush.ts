@@ -20,6 +20,8 @@ interface Owed {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** KV writes in flight at once. */
+const PARALLEL_WRITES = 16;
 
 export class KvFlusher {
   private readonly owed = new Map<string, Owed>();
@@ -72,22 +74,15 @@ export class KvFlusher {
     const readyAt = (key: string, owed: Owed) =>
       Math.max(owed.notBefore, (this.lastWrite.get(key) ?? 0) + 1000);
     while (this.owed.size > 0) {
+      // Keys are independent: several writes at once; one key's writes stay in commit order
+      // because a key is owed once (a later commit's value replaces the one still waiting).
+      const ready = [...this.owed].filter(([key, owed]) => readyAt(key, owed) <= Date.now());
       let wrote = false;
-      for (const [key, owed] of [...this.owed]) {
-        if (readyAt(key, owed) > Date.now()) continue;
-        try {
-          if (owed.value === null) await this.kv.delete(key);
-          else await this.kv.put(key, owed.value, { expirationTtl: WRITER_KV_TTL_SECONDS });
-          this.lastWrite.set(key, Date.now());
-          // A later commit may have replaced the value while this put was in flight: keep that one.
-          if (this.owed.get(key) === owed) this.owed.delete(key);
-          this.paid.push(...owed.outboxIds);
-          wrote = true;
-        } catch (err) {
-          owed.attempts++;
-          owed.notBefore = Date.now() + Math.min(MAX_BACKOFF_MS, 250 * 2 ** owed.attempts);
-          log.warn("kv_write_failed", { attempts: owed.attempts, error: errorName(err) });
-        }
+      for (let i = 0; i < ready.length; i += PARALLEL_WRITES) {
+        const results = await Promise.all(
+          ready.slice(i, i + PARALLEL_WRITES).map(([key, owed]) => this.write(key, owed)),
+        );
+        wrote ||= results.some(Boolean);
       }
       if (!wrote && this.owed.size > 0) {
         // Nothing could be written this pass: sleep until the first key may be tried again.
@@ -96,5 +91,23 @@ export class KvFlusher {
       }
     }
     if (this.lastWrite.size > 10_000) this.lastWrite.clear();
+  }
+
+  /** One key's write; false (and a later retry) if KV refused it. */
+  private async write(key: string, owed: Owed): Promise<boolean> {
+    try {
+      if (owed.value === null) await this.kv.delete(key);
+      else await this.kv.put(key, owed.value, { expirationTtl: WRITER_KV_TTL_SECONDS });
+      this.lastWrite.set(key, Date.now());
+      // A later commit may have replaced the value while this put was in flight: keep that one.
+      if (this.owed.get(key) === owed) this.owed.delete(key);
+      this.paid.push(...owed.outboxIds);
+      return true;
+    } catch (err) {
+      owed.attempts++;
+      owed.notBefore = Date.now() + Math.min(MAX_BACKOFF_MS, 250 * 2 ** owed.attempts);
+      log.warn("kv_write_failed", { attempts: owed.attempts, error: errorName(err) });
+      return false;
+    }
   }
 }
