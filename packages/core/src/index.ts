@@ -3,6 +3,7 @@ export * from "./converge.ts";
 export * from "./crypto.ts";
 export * from "./decide-send.ts";
 export * from "./errors.ts";
+export * from "./events/index.ts";
 export * from "./inbound/index.ts";
 export * from "./instant.ts";
 export * from "./ledger.ts";

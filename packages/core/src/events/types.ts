@@ -1,0 +1,82 @@
+import { z } from "zod";
+import type { VerifyOptions, VerifyResult, WebhookRequest } from "../inbound/request.ts";
+import { Instant } from "../schemas.ts";
+import { MessageEventType } from "../triggers/message-event.ts";
+
+/** Email providers whose event webhooks optout reads natively. */
+export const EventProvider = z.enum(["sendgrid", "ses", "mailgun", "postmark", "resend"]);
+export type EventProvider = z.infer<typeof EventProvider>;
+
+/**
+ * The custom argument / user variable / tag / metadata key under which a message carries the
+ * user's own message id. When present it is the event's `messageId`; else the provider's id is.
+ */
+export const OPTOUT_MESSAGE_ID_KEY = "optout_message_id";
+/** Likewise for the campaign a message belongs to (`campaign` of the event, else null). */
+export const OPTOUT_CAMPAIGN_KEY = "optout_campaign";
+
+const Text = z.string().min(1);
+
+/**
+ * Something that happened to a message the account sent, as `MessageEvent` describes it. Addresses
+ * are the provider's (a `Name <addr>` mailbox is unwrapped to `addr`, nothing else): the edge
+ * normalizes them. `occurredAt` is canonical (`canonicalInstant`).
+ */
+export const ProviderMessageEvent = z.object({
+  kind: z.literal("message_event"),
+  event: z.object({
+    type: MessageEventType,
+    messageId: Text,
+    /** The recipient. */
+    address: Text,
+    /** The From address of the message, when the payload says. */
+    sender: Text.nullable(),
+    channel: z.literal("email"),
+    occurredAt: Instant,
+    campaign: Text.nullable(),
+    /** The provider's id of this event (or of its delivery): the dedupe key for redelivered webhooks. */
+    providerEventId: Text,
+  }),
+});
+export type ProviderMessageEvent = z.infer<typeof ProviderMessageEvent>;
+
+/**
+ * The provider's own unsubscribe or suppression: a direct opt-out of `address` on the email
+ * channel. Re-subscriptions are never read: only an opt-out through optout itself can be undone.
+ */
+export const ProviderOptOut = z.object({
+  kind: z.literal("opt_out"),
+  address: Text,
+  channel: z.literal("email"),
+  occurredAt: Instant,
+  providerEventId: Text,
+  /** What the provider reported, for the ledger's evidence: `sendgrid unsubscribe`, `postmark suppression (…)`. */
+  reason: Text,
+  /** The message the opt-out came from, when the provider says (user's id first, like events). */
+  messageId: Text.nullable(),
+});
+export type ProviderOptOut = z.infer<typeof ProviderOptOut>;
+
+export const ProviderEvent = z.discriminatedUnion("kind", [ProviderMessageEvent, ProviderOptOut]);
+export type ProviderEvent = z.infer<typeof ProviderEvent>;
+
+export interface EventVerifyOptions extends Pick<VerifyOptions, "now" | "toleranceSeconds"> {
+  /**
+   * Amazon SES (SNS): the PEM certificate the edge fetched from the message's `SigningCertURL`,
+   * after `snsCertificateUrl` allowed that URL. Core never fetches.
+   */
+  certificate?: string;
+  /** Amazon SES (SNS): the only topic ARNs whose messages are accepted. Required for `ses`. */
+  topicArns?: readonly string[];
+}
+
+export interface EventParseContext {
+  /** Unix seconds; `occurredAt` when a payload carries no usable time. */
+  now: number;
+}
+
+/** One provider's event webhook: how to check it came from the provider, and how to read it. */
+export interface EventAdapter {
+  verify(request: WebhookRequest, secret: string, options: EventVerifyOptions): Promise<VerifyResult>;
+  parse(request: WebhookRequest, context: EventParseContext): ProviderEvent[];
+}
