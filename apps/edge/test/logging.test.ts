@@ -52,7 +52,9 @@ describe("which requests get a line of their own", () => {
   it("every change and every refusal; not a read that succeeded", async () => {
     const account = await createAccount();
     const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    vi.spyOn(console, "log").mockImplementation(
+      (...args: unknown[]) => void lines.push(args.map(String).join(" ")),
+    );
     const get = (path: string) => callJson("GET", path, account.apiKey);
     await expectStatus(await get("/v1/check?address=%2B14155550803&sender=A&channel=sms"), 200);
     await expectStatus(await get("/v1/blocklist"), 200);
