@@ -31,7 +31,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import { openDatabase } from "../src/db/open.ts";
 import type { ChainHead } from "../src/db/queries/chain-heads.ts";
 import { ensureCursor } from "../src/db/queries/cursor.ts";
-import { ledgerCopyLine } from "../src/db/queries/ledger.ts";
+import { LEDGER_COLUMNS, ledgerCopyLine } from "../src/db/queries/ledger.ts";
 import { applyPage } from "../src/feed/apply-page.ts";
 import { type VerifiedPage, verifyPage } from "../src/feed/verify-page.ts";
 
@@ -173,7 +173,10 @@ async function main() {
           }
           if (chunk) yield chunk;
         })();
-        await pipeline(Readable.from(lines), client.query(copyFrom("copy optout.ledger_copy from stdin")));
+        await pipeline(
+          Readable.from(lines),
+          client.query(copyFrom(`copy optout.ledger_copy (${LEDGER_COLUMNS}) from stdin`)),
+        );
         copyMs = performance.now() - t;
         const n = (await client.query("select count(*)::int as n from optout.ledger_copy")).rows[0].n;
         if (n !== N) throw new Error(`COPY loaded ${n} rows`);

@@ -72,7 +72,10 @@ export async function main(argv: string[]): Promise<number> {
   // Loaded only now, so help and usage errors answer without loading drivers and the core.
   const [{ loadConfig }, { createLogger }] = await Promise.all([import("./config.ts"), import("./log.ts")]);
   try {
-    const config = loadConfig();
+    // Every command but block/unblock talks to the edge: a missing token is reported with the rest.
+    const config = loadConfig(process.env, process.cwd(), {
+      requireSyncToken: command !== "block" && command !== "unblock",
+    });
     // backfill shows a progress bar; its per-batch log lines would only clutter it.
     const quiet = command === "backfill" && !process.env.LOG_LEVEL;
     const log = createLogger(quiet ? "warn" : config.logLevel);

@@ -22,6 +22,8 @@ export const Env = z.object({
     .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
     .default("http://127.0.0.1:8787")
     .transform((u) => u.replace(/\/+$/, "")),
+  /** Lets EDGE_URL be plain http:// to a host that is not loopback (SYNC_TOKEN then travels in clear). */
+  EDGE_ALLOW_HTTP: z.stringbool({ error: "must be true or false" }).default(false),
   SYNC_TOKEN: z.string().trim().min(1).optional(),
   DATABASE_URL: z
     .string()
@@ -79,14 +81,51 @@ export interface Config {
 // Values of these are never echoed back in error messages.
 const SECRET = new Set(["SYNC_TOKEN", "DATABASE_URL"]);
 
+/** 127.0.0.0/8, ::1 (also as an IPv4-mapped address) and localhost: traffic that never leaves the host. */
+export function isLoopbackHost(hostname: string): boolean {
+  // URL parsing has already normalized IPv4 forms (127.1 → 127.0.0.1) and IPv6 ([0::1] → [::1]).
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return (
+    host === "localhost" ||
+    host === "::1" ||
+    /^127(?:\.\d{1,3}){3}$/.test(host) ||
+    /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host)
+  );
+}
+
+const SYNC_TOKEN_REQUIRED =
+  "SYNC_TOKEN: is required (the edge's SYNC_TOKEN secret; in local dev see apps/edge/.dev.vars)";
+
+/**
+ * Rules between variables, checked even when other variables are wrong, so that one pass
+ * reports every problem. A variable that is itself invalid is left to its own message.
+ */
+function crossProblems(input: Record<string, string>, options: { requireSyncToken?: boolean }): string[] {
+  const problems: string[] = [];
+  if (options.requireSyncToken && !("SYNC_TOKEN" in input)) problems.push(SYNC_TOKEN_REQUIRED);
+  const url = Env.shape.EDGE_URL.safeParse(input.EDGE_URL);
+  const allowHttp = Env.shape.EDGE_ALLOW_HTTP.safeParse(input.EDGE_ALLOW_HTTP);
+  if (url.success && allowHttp.success && !allowHttp.data) {
+    const { protocol, hostname } = new URL(url.data);
+    if (protocol === "http:" && !isLoopbackHost(hostname)) {
+      problems.push(
+        `EDGE_URL: plain http:// to a host that is not loopback sends SYNC_TOKEN in clear; use https://, or set EDGE_ALLOW_HTTP=true if the network between them is trusted (got ${JSON.stringify(input.EDGE_URL)})`,
+      );
+    }
+  }
+  return problems;
+}
+
 /**
  * Reads the configuration from the environment. An empty variable counts as unset, so
  * `DATABASE_URL= optout-sync once` falls back to the embedded database as one would expect.
- * Problems are reported all at once, one line per variable, never echoing secrets.
+ * Problems are reported all at once, one line per variable, never echoing secrets; a command
+ * that talks to the edge passes `requireSyncToken`, so a missing token is among them.
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
+  options: { requireSyncToken?: boolean } = {},
 ): Config {
   const input: Record<string, string> = {};
   for (const key of Object.keys(Env.shape)) {
@@ -94,13 +133,14 @@ export function loadConfig(
     if (value !== undefined && value.trim() !== "") input[key] = value;
   }
   const parsed = Env.safeParse(input);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? "environment");
-      const got = key in input && !SECRET.has(key) ? ` (got ${JSON.stringify(input[key])})` : "";
-      return `  ${key}: ${issue.message}${got}`;
-    });
-    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  const problems = (parsed.success ? [] : parsed.error.issues).map((issue) => {
+    const key = String(issue.path[0] ?? "environment");
+    const got = key in input && !SECRET.has(key) ? ` (got ${JSON.stringify(input[key])})` : "";
+    return `${key}: ${issue.message}${got}`;
+  });
+  problems.push(...crossProblems(input, options));
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }
   const e = parsed.data;
   return {
@@ -124,11 +164,7 @@ export function loadConfig(
 
 /** The token is needed to talk to the edge, not to print help; commands ask for it here. */
 export function requireSyncToken(config: Config): string {
-  if (!config.syncToken) {
-    throw new ConfigError(
-      "invalid configuration:\n  SYNC_TOKEN: is required (the edge's SYNC_TOKEN secret; in local dev see apps/edge/.dev.vars)",
-    );
-  }
+  if (!config.syncToken) throw new ConfigError(`invalid configuration:\n  ${SYNC_TOKEN_REQUIRED}`);
   return config.syncToken;
 }
 

@@ -1,4 +1,4 @@
-import { ChangesPage, MAX_PAGE, SyncApplyResult, type SyncChange } from "@optout/core";
+import { ChangesPage, type ConsentEvent, MAX_PAGE, SyncApplyResult, type SyncChange } from "@optout/core";
 import { EdgeHttpError, SyncError } from "./errors.ts";
 
 export interface EdgeClientOptions {
@@ -39,7 +39,14 @@ export class EdgeClient {
         false,
       );
     }
-    return parsed.data;
+    // zod rebuilds a record member by member, and a member named `__proto__` assigned that way
+    // sets the prototype instead: it would vanish, and the event no longer match its hash. The
+    // evidence was checked to be an object; keep the one JSON.parse made (own members only).
+    const sent = (body as { changes: Array<{ evidence: ConsentEvent["evidence"] }> }).changes;
+    return {
+      ...parsed.data,
+      changes: parsed.data.changes.map((e, i) => ({ ...e, evidence: sent[i]!.evidence })),
+    };
   }
 
   /**

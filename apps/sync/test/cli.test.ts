@@ -84,6 +84,23 @@ describe.concurrent("usage", () => {
     expect(r.stderr).toContain("BATCH_SIZE: must be at most 1000");
     expect(r.stderr).toContain("POLL_INTERVAL_MS: must be a whole number");
   });
+
+  it("a configuration with three problems prints all three (SYNC_TOKEN among them) and exits 2", async () => {
+    const r = await runCli(
+      ["once"],
+      { EDGE_URL: "http://edge.example.com", BATCH_SIZE: "0", SYNC_TOKEN: "", ...db.env },
+      cwd,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("SYNC_TOKEN: is required");
+    expect(r.stderr).toContain("EDGE_URL: plain http:// to a host that is not loopback");
+    expect(r.stderr).toContain("BATCH_SIZE: must be at least 1");
+  });
+
+  it("--help documents EDGE_ALLOW_HTTP", async () => {
+    const r = await runCli(["run", "--help"], {});
+    expect(r.stdout).toMatch(/^ {2}EDGE_ALLOW_HTTP +.*http:\/\/ to a host that is not loopback/m);
+  });
 });
 
 describe(`once, status and run (${DB_KIND})`, () => {

@@ -130,6 +130,63 @@ describe("configuration from the environment", () => {
     expect(error?.message).not.toContain("hunter2");
   });
 
+  it.each([
+    "http://127.0.0.1:8787",
+    "http://127.10.0.3",
+    "http://localhost:8787",
+    "http://LOCALHOST",
+    "http://[::1]:8787",
+    "http://[0:0:0:0:0:0:0:1]",
+    "http://[::ffff:127.0.0.1]:8787",
+    "https://edge.example.com",
+  ])("accepts EDGE_URL %s (https, or plain http to loopback only)", (url) => {
+    expect(load({ EDGE_URL: url }).edgeUrl).toBe(url.replace(/\/+$/, ""));
+  });
+
+  it.each([
+    "http://edge.example.com",
+    "http://10.0.0.5:8787",
+    "http://128.0.0.1",
+    "http://[::2]",
+    "http://localhost.example.com",
+  ])("refuses EDGE_URL %s: the SYNC_TOKEN would cross the network in clear", (url) => {
+    expect(() => load({ EDGE_URL: url })).toThrow(ConfigError);
+    expect(() => load({ EDGE_URL: url })).toThrow(
+      /EDGE_URL: plain http:\/\/ to a host that is not loopback sends SYNC_TOKEN in clear; use https:\/\/, or set EDGE_ALLOW_HTTP=true/,
+    );
+  });
+
+  it("EDGE_ALLOW_HTTP=true allows plain http:// to any host; it must be a boolean", () => {
+    expect(load({ EDGE_URL: "http://edge.internal:8787", EDGE_ALLOW_HTTP: "true" }).edgeUrl).toBe(
+      "http://edge.internal:8787",
+    );
+    expect(() => load({ EDGE_URL: "http://edge.internal", EDGE_ALLOW_HTTP: "false" })).toThrow(
+      /EDGE_URL: plain http/,
+    );
+    expect(() => load({ EDGE_ALLOW_HTTP: "maybe" })).toThrow(/EDGE_ALLOW_HTTP: must be true or false/);
+  });
+
+  it("a missing SYNC_TOKEN is reported with every other problem, one line each", () => {
+    let error: Error | undefined;
+    try {
+      loadConfig({ EDGE_URL: "http://edge.example.com", BATCH_SIZE: "0" }, "/srv/app", {
+        requireSyncToken: true,
+      });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = error!.message.split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe("invalid configuration:");
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.trim().split(":")[0])
+        .sort(),
+    ).toEqual(["BATCH_SIZE", "EDGE_URL", "SYNC_TOKEN"]);
+  });
+
   it("asks for SYNC_TOKEN only where it is needed", () => {
     expect(() => requireSyncToken(load({}))).toThrow(/SYNC_TOKEN: is required/);
     expect(requireSyncToken(load({ SYNC_TOKEN: "t" }))).toBe("t");

@@ -7,6 +7,7 @@ import { CliProcess, killLiveChildren, runCli } from "./helpers/cli.ts";
 import { createTestTarget, DB_KIND, type TestTarget } from "./helpers/database.ts";
 import { FakeEdge } from "./helpers/fake-edge.ts";
 import { FeedBuilder } from "./helpers/feed.ts";
+import { TcpProxy } from "./helpers/tcp-proxy.ts";
 
 let edge: FakeEdge;
 const targets: TestTarget[] = [];
@@ -104,12 +105,15 @@ describe(`block, verify and backfill (${DB_KIND})`, { timeout: 120_000 }, () => 
       target,
       sql`delete from optout.ledger_events where seq = (select max(seq) from optout.ledger_events where account_id = 'acc_1')`,
     );
+    // And alter a copied event: the row no longer holds what the edge sealed.
+    await sqlOn(target, sql`update optout.ledger_events set evidence = '{"reason":"edited"}' where seq = 5`);
     const diff = await runCli(["verify", "--json"], env);
     expect(diff.code).toBe(4);
     const report = JSON.parse(diff.stdout) as { differences: string[] };
     expect(report.differences).toEqual([
       expect.stringMatching(/^account acc_1: 16 event\(s\) at the edge, 15 in the primary$/),
       expect.stringMatching(/^account acc_1: ledger head differs — edge seq 46 /),
+      "ledger seq 5 (account acc_1): the primary's copy differs in evidence",
       expect.stringMatching(
         /^entry \(account acc_0, channel \*, scope account\): edge (not )?blocked \(seq \d+\), primary (not )?blocked/,
       ),
@@ -117,6 +121,50 @@ describe(`block, verify and backfill (${DB_KIND})`, { timeout: 120_000 }, () => 
     // No addresses in what verify prints.
     expect(diff.stdout).not.toContain("@example.com");
   });
+
+  it("block/unblock refuse an --occurred-at beyond the edge's clock skew (exit 2) and queue nothing", async () => {
+    const { env, target } = await freshEnv();
+    const args = ["--account", "acc_1", "--address", "+14155550199"];
+    for (const command of ["unblock", "block"]) {
+      const far = await runCli([command, ...args, "--occurred-at", "2999-01-01T00:00:00Z"], env);
+      expect(far.code, far.stderr).toBe(2);
+      expect(far.stderr).toContain(
+        "--occurred-at: 2999-01-01T00:00:00Z is more than 15 minutes in the future",
+      );
+      expect(far.stderr).toContain(`Run 'optout-sync ${command} --help' for usage.`);
+    }
+    expect(await sqlOn(target, sql`select id from optout.outbox`)).toEqual([]);
+    // Within the skew (a clock a few minutes ahead) it is queued.
+    const soon = new Date(Date.now() + 5 * 60_000).toISOString();
+    const ok = await runCli(["block", ...args, "--occurred-at", soon], env);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it.skipIf(DB_KIND !== "postgres")(
+    "verify rides out a database that refuses connections for a moment, as once does (exit 0, not 1)",
+    async () => {
+      const { env, target } = await freshEnv();
+      expect((await runCli(["once"], env)).code).toBe(0);
+      const url = new URL(target.env.DATABASE_URL!);
+      const proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+      try {
+        url.hostname = "127.0.0.1";
+        url.port = String(proxy.port);
+        await proxy.refuse();
+        const verify = new CliProcess(["verify"], { ...env, DATABASE_URL: url.toString() });
+        // Refused until verify has met the refusal; it must wait and try again, not give up.
+        await verify.waitForLog(
+          (l) => l.msg === "sync step failed; retrying" && l.kind === "database_unavailable",
+        );
+        await proxy.pass();
+        const r = await verify.exited;
+        expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+        expect(r.stdout).toContain("result    no difference");
+      } finally {
+        await proxy.stop();
+      }
+    },
+  );
 
   it("backfill loads an empty database with progress lines, resumes after kill -9, refuses a filled one", async () => {
     const { env } = await freshEnv();

@@ -163,6 +163,38 @@ describe("outbox → edge", () => {
     expect(await outboxStats(t.db)).toMatchObject({ pending: 0, rejected: 2, sent: 2 });
   });
 
+  it("never pushes a row dated beyond the edge's clock skew: rejects it with the reason, pushes the rows behind it", async () => {
+    const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+    await insertOutbox(t.db, {
+      changes: [
+        change({ address: "+14155550101" }),
+        // An opt-in dated 2999 would hold the entry unblocked at the edge until then.
+        change({ address: "+14155550102", action: "opt_in", occurredAt: "2999-01-01T00:00:00.000Z" }),
+        change({ address: "+14155550103", occurredAt: inMinutes(5) }), // within the skew: fine
+        change({ address: "+14155550104", occurredAt: inMinutes(60) }),
+        change({ address: "+14155550105" }),
+      ],
+    });
+    const r = await push();
+    expect(r).toMatchObject({ pushed: 3, rejected: 2, drained: true });
+    expect(edge.events.map((e) => e.address)).toEqual(["+14155550101", "+14155550103", "+14155550105"]);
+    const rows = await outboxRows();
+    expect(rows.map((x) => [x.sentAt !== null, x.rejectedAt !== null])).toEqual([
+      [true, false],
+      [false, true],
+      [true, false],
+      [false, true],
+      [true, false],
+    ]);
+    expect(rows[1]!.lastError).toMatch(
+      /^invalid: occurredAt: 2999-01-01T00:00:00\.000Z is more than 15 minutes in the future/,
+    );
+    expect(rows[3]!.lastError).toMatch(/^invalid: occurredAt: .* is more than 15 minutes in the future/);
+    // Rejected for good: a later push does not try them again.
+    expect(await push()).toMatchObject({ pushed: 0, rejected: 0 });
+    expect(await outboxStats(t.db)).toMatchObject({ pending: 0, rejected: 2, sent: 3 });
+  });
+
   it("retries 5xx, resets and timeouts, then marks the rows sent once", async () => {
     await insertOutbox(t.db, { changes: [change()] });
     edge.faults.push({ type: "status", status: 503 }, { type: "reset" }, { type: "hang", ms: 1500 });

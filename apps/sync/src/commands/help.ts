@@ -2,6 +2,8 @@
 
 const ENV = `Environment:
   EDGE_URL             the edge's base URL                     (default http://127.0.0.1:8787)
+  EDGE_ALLOW_HTTP      true: allow plain http:// to a host that is not loopback
+                       (SYNC_TOKEN then travels in clear)      (default false)
   SYNC_TOKEN           the edge's SYNC_TOKEN secret            (required)
   DATABASE_URL         postgres://user:pass@host:5432/db       (unset: embedded PGlite)
   SYNC_DATA_DIR        where PGlite keeps its files            (default ./.data)
@@ -23,7 +25,7 @@ const OUTBOX_OPTIONS = `Options:
   --channel <channel>    sms | whatsapp | email | voice | *             (default *)
   --sender <sender>      sender scope: only this sender; without it the whole account
   --reason <text>        why, recorded in the ledger's evidence
-  --occurred-at <time>   ISO-8601 instant with offset                  (default now)`;
+  --occurred-at <time>   ISO-8601 instant with offset, at most 15 minutes ahead (default now)`;
 
 export const HELP: Record<string, string> = {
   main: `optout-sync — applies the optout edge's change feed to your PostgreSQL database, exactly once.
@@ -87,10 +89,12 @@ ${ENV}`,
   verify: `Usage: optout-sync verify [--json]
 
 Compares the edge with the primary database: per account the number of ledger events and the
-ledger head (last seq and hash), the cursor against the edge's head, and every blocklist entry's
-state (the edge's, recomputed from its feed by the ordering rule). Lists every difference
-(without addresses). Exits 0 when there is none, 4 when there is any, 1 when either side
-cannot be read. Reads the whole feed: about 9 s per 100,000 changes from a local edge.
+ledger head (last seq and hash), every ledger event the database holds, field by field, the
+cursor against the edge's head, and every blocklist entry's state (the edge's, recomputed from
+its feed by the ordering rule). Lists every difference (without addresses).
+Exits 0 when there is none, 4 when there is any, 1 when either side cannot be read (after
+retries, as in 'once'). Reads the whole feed: about 9 s per 100,000 changes from a local edge,
+and 1-2 s more to compare the database's copy.
 
 Options:
   --json   print one JSON object instead of text

@@ -1,9 +1,9 @@
-import { SyncChange } from "@optout/core";
 import { type Config, describeDatabase } from "../config.ts";
 import { openDatabase } from "../db/open.ts";
 import { insertOutbox } from "../db/queries/outbox.ts";
 import { EXIT } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { pushableChange } from "../outbox/pushable-change.ts";
 
 export interface OutboxOptions {
   account?: string;
@@ -24,7 +24,8 @@ export async function outboxCommand(
   config: Config,
   log: Logger,
 ): Promise<number> {
-  const change = SyncChange.safeParse({
+  // Validated as the push will validate it, so a change the edge must not get is never queued.
+  const change = pushableChange(new Date()).safeParse({
     id: "unused",
     accountId: options.account,
     address: options.address,

@@ -1,4 +1,4 @@
-import type { ConsentAction, ConsentSource, Evidence, Scope } from "@optout/core";
+import type { ConsentAction, ConsentEvent, ConsentSource, Evidence, Scope } from "@optout/core";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -7,6 +7,7 @@ import {
   check,
   index,
   integer,
+  json,
   jsonb,
   pgSchema,
   primaryKey,
@@ -49,6 +50,16 @@ export const ledgerEvents = optout.table(
     evidence: jsonb().$type<Evidence>().notNull(),
     prevHash: text().notNull(),
     hash: text().notNull(),
+    /** The event's position in its account's chain, for events sealed with one; null for older events. */
+    accountSeq: seq(),
+    /**
+     * The event exactly as the edge sealed it, set only when the columns above cannot hold it:
+     * text with U+0000 or an unpaired UTF-16 surrogate, which `text` and `jsonb` refuse (those
+     * columns then hold U+FFFD in its place), or a field they have no place for (see
+     * db/storable.ts). `json`, unlike `jsonb`, keeps any `\uXXXX` escape verbatim. Read it as
+     * text: PostgreSQL's json operators that turn a string into text fail on `\u0000`.
+     */
+    exactEvent: json().$type<ConsentEvent>(),
   },
   (t) => [
     // Evidence and audit: one address's history within an account, in ledger order.

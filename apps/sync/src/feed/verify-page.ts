@@ -53,6 +53,8 @@ export async function verifyPage(
           ? `its prevHash does not continue the account's chain (last applied: seq ${stored.lastSeq})`
           : "its prevHash does not continue the account's chain (a new account starts at genesis)",
         seq_not_increasing: "its seq does not increase",
+        // Events that carry their chain position (a newer edge's) must count up by one.
+        account_seq_not_consecutive: "its accountSeq does not follow the previous event's",
       }[result.reason];
       throw new IntegrityError("chain_broken", `ledger hash chain broken at seq ${broken.seq}: ${what}`, {
         accountId,

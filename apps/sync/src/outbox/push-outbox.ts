@@ -1,4 +1,4 @@
-import { SyncChange } from "@optout/core";
+import type { SyncChange } from "@optout/core";
 import type { Db } from "../db/client.ts";
 import {
   markOutboxSent,
@@ -11,6 +11,7 @@ import type { EdgeClient } from "../edge-client.ts";
 import { EdgeHttpError, type ErrorKind } from "../errors.ts";
 import { describeError, type Logger } from "../log.ts";
 import { type RetryPolicy, sleep, withRetry } from "../retry.ts";
+import { pushableChange } from "./pushable-change.ts";
 
 export interface PushReport {
   fromId: number;
@@ -41,8 +42,8 @@ export interface PushResult {
   drained: boolean;
 }
 
-function toChange(row: PendingOutboxRow): ReturnType<typeof SyncChange.safeParse> {
-  return SyncChange.safeParse({
+function toChange(row: PendingOutboxRow, now: Date) {
+  return pushableChange(now).safeParse({
     id: row.changeId,
     accountId: row.accountId,
     address: row.address,
@@ -76,7 +77,8 @@ function blamed(error: EdgeHttpError): { index: number; why: string } | undefine
  * records once (idempotent by change id) — so every outbox row reaches the ledger exactly once.
  *
  * A row the edge can never accept (unknown account, unreadable address — a 400 that names it)
- * or that fails validation here is marked rejected, with the reason in `last_error`, and skipped:
+ * or that fails validation here (pushable-change.ts: core's SyncChange, and an `occurredAt` not
+ * beyond the edge's clock skew) is marked rejected, with the reason in `last_error`, and skipped:
  * one bad row must not hold up every change behind it. Other errors are retried.
  */
 export async function drainOutbox(deps: OutboxPushDeps): Promise<PushResult> {
@@ -93,47 +95,51 @@ export async function drainOutbox(deps: OutboxPushDeps): Promise<PushResult> {
   const step = async (): Promise<boolean> => {
     const rows = await readPendingOutbox(db, { limit: deps.batchSize });
     if (rows.length === 0) return true;
-    const changes: SyncChange[] = [];
+    // Rows that fail validation here are rejected on the spot; the valid ones behind them go now.
+    const now = new Date();
+    const batch: Array<{ row: PendingOutboxRow; change: SyncChange }> = [];
     for (const row of rows) {
-      const parsed = toChange(row);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        await reject(row, `invalid: ${issue?.path.join(".")}: ${issue?.message}`);
-        return false; // read again without it
+      const parsed = toChange(row, now);
+      if (parsed.success) {
+        batch.push({ row, change: parsed.data });
+        continue;
       }
-      changes.push(parsed.data);
+      const issue = parsed.error.issues[0];
+      await reject(row, `invalid: ${issue?.path.join(".")}: ${issue?.message}`);
     }
+    if (batch.length === 0) return false; // read again without them
     const t0 = performance.now();
     let results: Awaited<ReturnType<EdgeClient["apply"]>>;
     try {
       // Not aborted by the stop signal: a push in flight completes and is marked, like a batch.
-      results = await edge.apply(changes);
+      results = await edge.apply(batch.map((b) => b.change));
     } catch (e) {
       if (e instanceof EdgeHttpError && e.status === 400) {
         const blame = blamed(e);
-        const row = blame === undefined ? undefined : rows[blame.index];
+        const row = blame === undefined ? undefined : batch[blame.index]?.row;
         if (row && blame) {
           await reject(row, blame.why);
           return false;
         }
       }
-      await noteOutboxFailure(db, { ids: rows.map((r) => r.id), error: describeError(e).message }).catch(
-        () => {},
-      );
+      await noteOutboxFailure(db, {
+        ids: batch.map((b) => b.row.id),
+        error: describeError(e).message,
+      }).catch(() => {});
       throw e;
     }
     const pushMs = performance.now() - t0;
     const marked = await markOutboxSent(db, {
-      acks: results.map((r, i) => ({ id: rows[i]!.id, seq: r.seq })),
+      acks: results.map((r, i) => ({ id: batch[i]!.row.id, seq: r.seq })),
     });
     const report: PushReport = {
-      fromId: rows[0]!.id,
-      toId: rows.at(-1)!.id,
-      count: rows.length,
+      fromId: batch[0]!.row.id,
+      toId: batch.at(-1)!.row.id,
+      count: batch.length,
       marked,
       pushMs: Math.round(pushMs),
     };
-    totals.pushed += rows.length;
+    totals.pushed += batch.length;
     totals.batches++;
     log.info(report, "pushed outbox batch");
     deps.onPush?.(report);

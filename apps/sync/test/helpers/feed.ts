@@ -3,6 +3,7 @@ import {
   type ConsentAction,
   type ConsentEvent,
   type ConsentSource,
+  type Evidence,
   GENESIS_HASH,
   type Scope,
   sealEvent,
@@ -18,6 +19,10 @@ export interface ChangeSpec {
   /** ISO instant, or minutes after 2025-01-01T00:00:00Z. */
   occurredAt?: string | number;
   reason?: string;
+  /** The whole evidence (default: `{ reason }` when a reason is given, else `{}`). */
+  evidence?: Evidence;
+  /** The event id (default `evt_<seq>`). */
+  id?: string;
 }
 
 const EPOCH = Date.parse("2025-01-01T00:00:00.000Z");
@@ -38,7 +43,7 @@ export class FeedBuilder {
       typeof spec.occurredAt === "number" ? minutes(spec.occurredAt) : (spec.occurredAt ?? minutes(seq));
     const event = await sealEvent({
       seq,
-      id: `evt_${seq}`,
+      id: spec.id ?? `evt_${seq}`,
       accountId,
       address: spec.address ?? "+14155550100",
       channel: spec.channel ?? "*",
@@ -47,7 +52,7 @@ export class FeedBuilder {
       source: spec.source ?? "api",
       occurredAt,
       recordedAt: minutes(seq),
-      evidence: spec.reason ? { reason: spec.reason } : {},
+      evidence: spec.evidence ?? (spec.reason ? { reason: spec.reason } : {}),
       prevHash: this.#heads.get(accountId) ?? GENESIS_HASH,
     });
     this.#heads.set(accountId, event.hash);

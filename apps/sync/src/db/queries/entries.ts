@@ -2,10 +2,19 @@ import { type ConsentEvent, converge, scopeKey } from "@optout/core";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../client.ts";
 import { type BlocklistEntryRow, blocklistEntries } from "../schema.ts";
+import { storedEvent } from "../storable.ts";
 
 function reasonOf(event: ConsentEvent): string | null {
   const reason = event.evidence.reason;
   return typeof reason === "string" ? reason : null;
+}
+
+/**
+ * The events as entries see them: their text as the columns store it (db/storable.ts), so they
+ * are folded by the identity the table keys them by. `verify` folds the edge's feed the same way.
+ */
+export function entryEvents(events: readonly ConsentEvent[]): ConsentEvent[] {
+  return events.map((e) => storedEvent(e).columns);
 }
 
 /**
@@ -18,7 +27,7 @@ function reasonOf(event: ConsentEvent): string | null {
  */
 export async function upsertEntries(db: Db, params: { events: ConsentEvent[] }): Promise<number> {
   if (params.events.length === 0) return 0;
-  const winners = [...converge(params.events).values()].map((e) => ({
+  const winners = [...converge(entryEvents(params.events)).values()].map((e) => ({
     account_id: e.accountId,
     address: e.address,
     channel: e.channel,

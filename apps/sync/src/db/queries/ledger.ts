@@ -6,13 +6,16 @@ import type { PoolClient } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { type Db, rowsOf } from "../client.ts";
 import { type LedgerEventRow, ledgerEvents } from "../schema.ts";
+import { storedEvent } from "../storable.ts";
 
 /**
- * The event a row was copied from, as the edge hashed it. Instants come back from PostgreSQL in
- * its own text format and are rewritten as ISO-8601 UTC with milliseconds, the form the edge
- * produces, so `hashEvent(eventFromLedgerRow(row)) === row.hash`.
+ * The event a row was copied from, as the edge hashed it, so `hashEvent(eventFromLedgerRow(row))
+ * === row.hash`: its exact copy when the columns could not hold it (db/storable.ts), else the
+ * columns, with instants (which come back in PostgreSQL's own text format) rewritten as ISO-8601
+ * UTC with milliseconds, the form the edge produces.
  */
 export function eventFromLedgerRow(row: LedgerEventRow): ConsentEvent {
+  if (row.exactEvent) return row.exactEvent;
   return {
     seq: row.seq,
     id: row.id,
@@ -27,19 +30,23 @@ export function eventFromLedgerRow(row: LedgerEventRow): ConsentEvent {
     evidence: row.evidence,
     prevHash: row.prevHash,
     hash: row.hash,
+    // Only events sealed with their chain position have one; their hash covers it.
+    ...(row.accountSeq === null ? {} : { accountSeq: row.accountSeq }),
   };
 }
 
 /**
  * Appends events in one multi-row insert. The batch travels as ONE jsonb parameter expanded by
- * `jsonb_to_recordset`: several times faster than a VALUES list of 14 parameters per row, and
+ * `jsonb_to_recordset`: several times faster than a VALUES list of 16 parameters per row, and
  * free of the 65,535-parameter limit. A seq that is already stored is skipped, not duplicated:
  * the guarded cursor already prevents replays, this is the second safety net.
+ * The jsonb parameter cannot carry unstorable text, so an exact copy travels as the JSON text of
+ * the event (where NUL and lone surrogates are `\uXXXX` escapes) and becomes `json` in SQL.
  * Returns how many rows were inserted.
  */
 export async function insertLedgerEvents(db: Db, params: { events: ConsentEvent[] }): Promise<number> {
   if (params.events.length === 0) return 0;
-  const rows = params.events.map((e) => ({
+  const rows = params.events.map(storedEvent).map(({ columns: e, exact }) => ({
     seq: e.seq,
     id: e.id,
     account_id: e.accountId,
@@ -54,16 +61,19 @@ export async function insertLedgerEvents(db: Db, params: { events: ConsentEvent[
     evidence: e.evidence,
     prev_hash: e.prevHash,
     hash: e.hash,
+    account_seq: e.accountSeq ?? null,
+    exact_event: exact ? JSON.stringify(exact) : null,
   }));
   const result = await db.execute(sql`
     with inserted as (
       insert into ${ledgerEvents} (seq, id, account_id, address, channel, scope, scope_key, action, source,
-        occurred_at, recorded_at, evidence, prev_hash, hash)
+        occurred_at, recorded_at, evidence, prev_hash, hash, account_seq, exact_event)
       select seq, id, account_id, address, channel, scope, scope_key, action, source,
-        occurred_at, recorded_at, evidence, prev_hash, hash
+        occurred_at, recorded_at, evidence, prev_hash, hash, account_seq, exact_event::json
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(seq bigint, id text, account_id text,
         address text, channel text, scope jsonb, scope_key text, action text, source text,
-        occurred_at timestamptz, recorded_at timestamptz, evidence jsonb, prev_hash text, hash text)
+        occurred_at timestamptz, recorded_at timestamptz, evidence jsonb, prev_hash text, hash text,
+        account_seq bigint, exact_event text)
       order by seq
       on conflict (seq) do nothing
       returning 1
@@ -102,13 +112,20 @@ export async function ledgerStats(
   };
 }
 
-/** COPY text format: backslash, tab, newline and carriage return escaped; every value present. */
+/** A value in COPY's text format: backslash, tab, newline and carriage return escaped. */
 function copyField(value: string): string {
   return value.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!);
 }
 
-/** One ledger event as a line of COPY's text format, columns in LEDGER_COLUMNS order. */
-export function ledgerCopyLine(e: ConsentEvent): string {
+/** COPY text format's NULL. */
+const COPY_NULL = "\\N";
+
+/**
+ * One ledger event as a line of COPY's text format, columns in LEDGER_COLUMNS order. JSON.stringify
+ * writes NUL and unpaired surrogates as `\uXXXX` escapes, so the exact copy's text is plain UTF-8.
+ */
+export function ledgerCopyLine(event: ConsentEvent): string {
+  const { columns: e, exact } = storedEvent(event);
   return `${[
     String(e.seq),
     e.id,
@@ -126,11 +143,12 @@ export function ledgerCopyLine(e: ConsentEvent): string {
     e.hash,
   ]
     .map(copyField)
-    .join("\t")}\n`;
+    .join("\t")}\t${e.accountSeq ?? COPY_NULL}\t${exact ? copyField(JSON.stringify(exact)) : COPY_NULL}\n`;
 }
 
-const LEDGER_COLUMNS =
-  "seq, id, account_id, address, channel, scope, scope_key, action, source, occurred_at, recorded_at, evidence, prev_hash, hash";
+/** The columns a COPY line fills, in order. */
+export const LEDGER_COLUMNS =
+  "seq, id, account_id, address, channel, scope, scope_key, action, source, occurred_at, recorded_at, evidence, prev_hash, hash, account_seq, exact_event";
 
 /**
  * Appends events with `COPY … FROM STDIN` on the transaction's own connection (node-postgres):
