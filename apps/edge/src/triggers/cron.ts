@@ -9,7 +9,8 @@
  *  2. KV debts a writer left in kv_outbox for longer than a minute (it died between its commit
  *     and its KV writes, and its alarm did not run) are paid by that writer, from D1.
  *  3. Rows that only grow with traffic are swept after the retention period: settled deadlines,
- *     message events and messages without a pending deadline. The ledger is never swept.
+ *     message events and messages (all of whose deadlines fell due long before). The ledger is
+ *     never swept.
  */
 import { DEFAULT_RETENTION_DAYS, readConfig } from "../config.ts";
 import { errorName, log } from "../lib/log.ts";
@@ -22,8 +23,10 @@ export interface CronLimits {
   concurrency: number;
   /** No round after the first starts after this much wall-clock time; the next minute's run continues. */
   budgetMs: number;
-  /** Rows swept per table per run. */
+  /** Rows deleted per table per statement; statements repeat while rows are left and time lasts. */
   sweepBatch: number;
+  /** The sweep always gets at least this long, whatever settling took. */
+  sweepMinMs: number;
 }
 
 export const CRON_LIMITS: CronLimits = {
@@ -31,6 +34,7 @@ export const CRON_LIMITS: CronLimits = {
   concurrency: 16,
   budgetMs: 45_000,
   sweepBatch: 5000,
+  sweepMinMs: 10_000,
 };
 
 /** A writer that left KV unpaid this long is asked again by the cron. */
@@ -115,8 +119,15 @@ export async function runTriggerCron(
     report.more = accounts.length > 0;
   }
 
-  report.kvRepaired = await repairKvDebts(env, now);
-  report.swept = await sweep(env.DB, now, deps.retentionDays ?? DEFAULT_RETENTION_DAYS, limits.sweepBatch);
+  // Debts are aged by the wall clock their rows were written with, not the scheduled time.
+  report.kvRepaired = await repairKvDebts(env, new Date());
+  report.swept = await sweep(
+    env.DB,
+    now,
+    deps.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    limits.sweepBatch,
+    Math.max(limits.sweepMinMs, limits.budgetMs - (Date.now() - started)),
+  );
   if (report.accounts > 0 || report.kvRepaired > 0 || Object.values(report.swept).some((n) => n > 0))
     log.info("trigger_cron", {
       ...report,
@@ -171,17 +182,23 @@ async function repairKvDebts(env: CronDeps["env"], now: Date): Promise<number> {
   return paid.reduce((a, b) => a + b, 0);
 }
 
-/** Deletes, oldest first, at most `batch` rows per table that outlived the retention period. */
-async function sweep(d1: D1Database, now: Date, retentionDays: number, batch: number) {
+/**
+ * Deletes, oldest first, rows that outlived the retention period: batches of `batch` per table,
+ * repeated while a table has more and `budgetMs` lasts. A campaign day can write tens of millions
+ * of event rows; a fixed batch per run could never keep up (60 × 5,000 is 300,000 an hour).
+ */
+async function sweep(d1: D1Database, now: Date, retentionDays: number, batch: number, budgetMs: number) {
+  const started = Date.now();
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
-  const [deadlines, events, messages] = await d1.batch<Record<string, unknown>>([
-    d1
+  const swept = { deadlines: 0, events: 0, messages: 0 };
+  const statements = {
+    deadlines: d1
       .prepare(
         `DELETE FROM trigger_deadlines WHERE id IN (SELECT id FROM trigger_deadlines
           WHERE settled_at IS NOT NULL AND settled_at < ?1 ORDER BY settled_at LIMIT ?2)`,
       )
       .bind(cutoff, batch),
-    d1
+    events: d1
       .prepare(
         `DELETE FROM message_events WHERE id IN (SELECT id FROM message_events
           WHERE recorded_at < ?1 ORDER BY recorded_at LIMIT ?2)`,
@@ -189,15 +206,24 @@ async function sweep(d1: D1Database, now: Date, retentionDays: number, batch: nu
       .bind(cutoff, batch),
     // Every deadline of a message this old fell due long ago (events are taken from 31 days back,
     // rules wait at most 30): the retention period (at least 62 days) outlives them all.
-    d1
+    messages: d1
       .prepare(
         `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages
           WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)`,
       )
       .bind(cutoff, batch),
-  ]);
-  const changed = (r: D1Result<Record<string, unknown>> | undefined) => r?.meta.changes ?? 0;
-  return { deadlines: changed(deadlines), events: changed(events), messages: changed(messages) };
+  };
+  let left = Object.keys(statements) as (keyof typeof statements)[];
+  while (left.length > 0) {
+    const results = await d1.batch<Record<string, unknown>>(left.map((table) => statements[table]));
+    const deleted = results.map((r) => r.meta.changes ?? 0);
+    left.forEach((table, i) => {
+      swept[table] += deleted[i]!;
+    });
+    left = left.filter((_, i) => deleted[i] === batch);
+    if (Date.now() - started >= budgetMs) break;
+  }
+  return swept;
 }
 
 /** The Worker's `scheduled` handler: the Cron Trigger, or `/__scheduled` under `wrangler dev --test-scheduled`. */

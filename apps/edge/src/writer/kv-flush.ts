@@ -22,14 +22,30 @@ interface Owed {
 const MAX_BACKOFF_MS = 30_000;
 /** KV writes in flight at once. */
 const PARALLEL_WRITES = 16;
+/**
+ * KV operations one event of the writer (a request, an alarm) may make: Workers limits apply to
+ * Durable Objects, and an invocation may make 1,000 KV operations. Past it the writer stops and
+ * continues in its next event (an alarm it arms for that, if no request comes first).
+ */
+export const KV_WRITES_PER_EVENT = 900;
 
 export class KvFlusher {
   private readonly owed = new Map<string, Owed>();
   private readonly lastWrite = new Map<string, number>();
   private paid: number[] = [];
   private flushing: Promise<void> | undefined;
+  private spent = 0;
 
-  constructor(private readonly kv: KVNamespace) {}
+  /** `starved` is called when the event's budget ran out with keys still owed. */
+  constructor(
+    private readonly kv: KVNamespace,
+    private readonly starved: () => void = () => {},
+  ) {}
+
+  /** A new event of the writer began: its KV budget is whole again. */
+  freshBudget(): void {
+    this.spent = 0;
+  }
 
   get pending(): number {
     return this.owed.size;
@@ -76,7 +92,13 @@ export class KvFlusher {
     while (this.owed.size > 0) {
       // Keys are independent: several writes at once; one key's writes stay in commit order
       // because a key is owed once (a later commit's value replaces the one still waiting).
-      const ready = [...this.owed].filter(([key, owed]) => readyAt(key, owed) <= Date.now());
+      const budget = KV_WRITES_PER_EVENT - this.spent;
+      if (budget <= 0) {
+        this.starved();
+        return;
+      }
+      const ready = [...this.owed].filter(([key, owed]) => readyAt(key, owed) <= Date.now()).slice(0, budget);
+      this.spent += ready.length;
       let wrote = false;
       for (let i = 0; i < ready.length; i += PARALLEL_WRITES) {
         const results = await Promise.all(

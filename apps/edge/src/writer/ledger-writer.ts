@@ -40,6 +40,8 @@ export const MAX_GROUP_WEIGHT = 2000;
 const MAX_ATTEMPTS = 3;
 /** The alarm that pays KV debts a crash left behind. */
 const KV_BACKSTOP_MS = 20_000;
+/** The alarm that continues KV writes an event's budget cut short. */
+const KV_CONTINUE_MS = 100;
 
 function weightOf(op: WriteOp): number {
   switch (op.kind) {
@@ -75,17 +77,20 @@ export class LedgerWriter extends DurableObject<Env> {
   private readonly queue: Queued[] = [];
   private running = false;
   private readonly kv: KvFlusher;
-  private alarmArmed = false;
+  /** When the alarm is set to ring (ms), as far as this instance knows; null when none. */
+  private alarmAt: number | null = null;
   private settling: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.kv = new KvFlusher(env.KV);
+    // Out of KV budget for this event: the next event (a request, or this alarm) continues.
+    this.kv = new KvFlusher(env.KV, () => void this.armAlarm(KV_CONTINUE_MS));
   }
 
   /** Commits one op with whatever else arrives meanwhile; answers once it is in D1. */
   async commit(accountId: string, op: WriteOp): Promise<WriteAnswer> {
     await this.know(accountId);
+    this.kv.freshBudget();
     return this.enqueue(op);
   }
 
@@ -103,6 +108,7 @@ export class LedgerWriter extends DurableObject<Env> {
    */
   async settleDue(accountId: string, now: string, maxBatches: number): Promise<SettleReport> {
     await this.know(accountId);
+    this.kv.freshBudget();
     // One settlement at a time: two overlapping cron runs would read the same due deadlines.
     const turn = this.settling.then(() => this.settleBatches(now, maxBatches));
     this.settling = turn.catch(() => undefined);
@@ -178,16 +184,29 @@ export class LedgerWriter extends DurableObject<Env> {
   /** Pays KV debts left in kv_outbox (by a crash, or puts KV refused), from D1. */
   async repairKv(accountId: string): Promise<number> {
     await this.know(accountId);
+    this.kv.freshBudget();
     return this.payOutbox(0);
   }
 
   override async alarm(): Promise<void> {
-    this.alarmArmed = false;
+    this.alarmAt = null;
     const accountId = await this.ctx.storage.get<string>("accountId");
     if (!accountId) return;
     await this.know(accountId);
+    this.kv.freshBudget();
+    // KV writes an earlier event's budget cut short continue here.
+    if (this.kv.pending > 0) await this.kv.flush();
     // Rows younger than this are the in-flight flush's own: leave them to it.
     await this.payOutbox(KV_BACKSTOP_MS / 2);
+    if (this.kv.pending > 0) await this.armAlarm(KV_CONTINUE_MS);
+  }
+
+  /** Sets the alarm to ring in `delayMs` unless it already rings sooner. */
+  private async armAlarm(delayMs: number): Promise<void> {
+    const at = Date.now() + delayMs;
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   private async know(accountId: string): Promise<void> {
@@ -253,12 +272,9 @@ export class LedgerWriter extends DurableObject<Env> {
       const planned: Planned[] = [];
       for (const op of ops) planned.push(await planOp(g, op));
       const batch = g.build(d1, this.kv.takePaid());
-      if (batch.statements.length > 0 && !this.alarmArmed) {
-        // Armed before the commit: if this object dies between the commit and the KV writes, the
-        // alarm wakes it to pay them from kv_outbox.
-        this.alarmArmed = true;
-        await this.ctx.storage.setAlarm(Date.now() + KV_BACKSTOP_MS);
-      }
+      // Armed before the commit: if this object dies between the commit and the KV writes, the
+      // alarm wakes it to pay them from kv_outbox.
+      if (batch.statements.length > 0) await this.armAlarm(KV_BACKSTOP_MS);
       let results: D1Result<Record<string, unknown>>[] = [];
       try {
         if (batch.statements.length > 0) results = await d1.batch(batch.statements);
@@ -347,10 +363,8 @@ export class LedgerWriter extends DurableObject<Env> {
         .run();
     }
     log.info("kv_outbox_repaired", { accountId: knowledge.accountId, rows: rows.length });
-    if (rows.length === 1000 && !this.alarmArmed) {
-      this.alarmArmed = true;
-      await this.ctx.storage.setAlarm(Date.now() + 1000);
-    }
+    // More owed than one read takes: the alarm comes back for the rest.
+    if (rows.length === 1000) await this.armAlarm(1000);
     return paid.length;
   }
 }

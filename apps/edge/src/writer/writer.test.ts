@@ -192,19 +192,15 @@ describe("KV after a commit", () => {
       kv.kv = new Proxy(real, {
         get: (target, prop) =>
           prop === "put"
-            ? (...args: Parameters<KVNamespace["put"]>) => {
-                console.log("put", refusals);
-                return refusals-- > 0 ? Promise.reject(new Error("KV PUT failed: 500")) : target.put(...args);
-              }
+            ? (...args: Parameters<KVNamespace["put"]>) =>
+                refusals-- > 0 ? Promise.reject(new Error("KV PUT failed: 500")) : target.put(...args)
             : Reflect.get(target, prop),
       });
     });
     const warned: string[] = [];
     vi.spyOn(console, "warn").mockImplementation((line: unknown) => void warned.push(String(line)));
     await expectStatus(await block(account, { address }), 201);
-    console.log("blocked");
     await kvSettled(account);
-    console.log("settled", refusals, warned);
     expect(refusals).toBeLessThan(0);
     expect(await env.KV.get(`e:${account.id}:${address}`, "json")).toEqual([
       expect.objectContaining({ address, scope: { type: "account" } }),
