@@ -1,5 +1,6 @@
-// What run.mjs (the ceiling scenarios) and contention.mjs (contention, latency, burst) share: the
-// build, the migrations, the per-request client address.
+// What run.mjs (the ceiling scenarios), contention.mjs (contention, latency, burst) and scale.mjs
+// (isolation, deadlines, d1-size) share: the build, the migrations, the per-request client address.
+// The pools of isolates those groups run are in pool.mjs.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

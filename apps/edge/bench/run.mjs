@@ -13,7 +13,9 @@
 //
 // After these, the same command runs the contention, latency and burst groups of contention.mjs
 // (many isolates sharing one D1, KV and Durable Object namespace; see its header for their
-// options). BENCH_ONLY selects among both sets: naming only scenarios of contention.mjs skips the
+// options), then the isolation, deadlines and d1-size groups of scale.mjs (tenant isolation under
+// bursts, the cron at 100,000 due deadlines, D1 bytes per message; see its header). BENCH_ONLY
+// selects among all of them: naming only scenarios of contention.mjs or scale.mjs skips the
 // ceiling scenarios here, and naming only scenarios here skips those groups.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -27,6 +29,7 @@ import { applyMigrations, build, clientIp, edgeRoot } from "./common.mjs";
 import { isGroupScenario, runGroups } from "./contention.mjs";
 import { profiled } from "./profile.mjs";
 import { writeReport } from "./report.mjs";
+import { isScaleScenario, runScaleGroups } from "./scale.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -34,9 +37,11 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const WRITES = Number(process.env.BENCH_WRITES ?? 600);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const PROFILE = process.env.BENCH_PROFILE ?? null;
-// BENCH_ONLY naming only contention.mjs's scenarios skips the ceiling scenarios, and vice versa.
-const CLASSIC = !ONLY || [...ONLY].some((id) => !isGroupScenario(id));
+// BENCH_ONLY naming only contention.mjs's or scale.mjs's scenarios skips the ceiling scenarios, and
+// vice versa.
+const CLASSIC = !ONLY || [...ONLY].some((id) => !isGroupScenario(id) && !isScaleScenario(id));
 const GROUPS = !ONLY || [...ONLY].some(isGroupScenario);
+const SCALE = !ONLY || [...ONLY].some(isScaleScenario);
 
 const say = (line) => console.log(`[bench] ${line}`);
 const loadAtStart = loadavg();
@@ -108,6 +113,16 @@ if (GROUPS) {
     if (await runGroups({ work, edgeScript, runtime: { host, port, handleRuntimeStdio }, only: ONLY, say })) {
       failed = true;
     }
+  } catch (err) {
+    failed = true;
+    console.error(err);
+  }
+}
+if (SCALE) {
+  try {
+    const { host, port, handleRuntimeStdio } = runtime;
+    const options = { work, edgeScript, runtime: { host, port, handleRuntimeStdio }, only: ONLY, say };
+    if (await runScaleGroups(options)) failed = true;
   } catch (err) {
     failed = true;
     console.error(err);
