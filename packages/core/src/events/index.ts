@@ -1,9 +1,11 @@
 /**
  * Email providers' event webhooks (SendGrid, Amazon SES via SNS, Mailgun, Postmark, Resend):
- * verification with each provider's own scheme, and parsing into message events and opt-outs.
+ * verification with each provider's own scheme, and parsing into message events and opt-outs;
+ * SMS providers' status callbacks and WhatsApp's statuses read into the same events.
  * Pure: no I/O (SES's certificate is fetched by the caller), WebCrypto only.
  */
 export { type ParseEventsInput, parseEvents } from "./parse-events.ts";
+export { type ParseStatusCallbacksInput, parseStatusCallbacks } from "./parse-status-callbacks.ts";
 export {
   SNS_MAX_AGE_SECONDS,
   SnsMessage,
@@ -13,6 +15,7 @@ export {
   snsSubscribeUrl,
 } from "./sns.ts";
 export {
+  EventChannel,
   EventProvider,
   type EventVerifyOptions,
   OPTOUT_CAMPAIGN_KEY,
@@ -20,5 +23,6 @@ export {
   ProviderEvent,
   ProviderMessageEvent,
   ProviderOptOut,
+  StatusCallbackProvider,
 } from "./types.ts";
 export { type VerifyEventWebhookInput, verifyEventWebhook } from "./verify-event-webhook.ts";

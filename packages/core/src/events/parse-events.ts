@@ -1,6 +1,6 @@
 import { DomainError } from "../errors.ts";
 import type { WebhookRequest } from "../inbound/request.ts";
-import { cleanText } from "../storable-text.ts";
+import { cleanedProviderEvent } from "./clean.ts";
 import { EVENT_ADAPTERS } from "./providers/index.ts";
 import { EventProvider, type ProviderEvent } from "./types.ts";
 
@@ -9,38 +9,6 @@ export interface ParseEventsInput {
   request: WebhookRequest;
   /** Unix seconds, used as `occurredAt` when an event has no usable time. Defaults to the clock. */
   now?: number;
-}
-
-const cleanOrNull = (value: string | null): string | null => {
-  const clean = value === null ? "" : cleanText(value);
-  return clean.trim() === "" ? null : clean;
-};
-
-const blank = (value: string) => value.trim() === "";
-
-/** Cleaned for the ledger; null when a required part is blank once cleaned (it names no one). */
-function cleaned(e: ProviderEvent): ProviderEvent | null {
-  if (e.kind === "message_event") {
-    const event = {
-      ...e.event,
-      messageId: cleanText(e.event.messageId),
-      address: cleanText(e.event.address),
-      sender: cleanOrNull(e.event.sender),
-      campaign: cleanOrNull(e.event.campaign),
-      providerEventId: cleanText(e.event.providerEventId),
-    };
-    return blank(event.messageId) || blank(event.address) || blank(event.providerEventId)
-      ? null
-      : { kind: "message_event", event };
-  }
-  const optOut = {
-    ...e,
-    address: cleanText(e.address),
-    providerEventId: cleanText(e.providerEventId),
-    reason: cleanText(e.reason),
-    messageId: cleanOrNull(e.messageId),
-  };
-  return blank(optOut.address) || blank(optOut.providerEventId) ? null : optOut;
 }
 
 /**
@@ -61,5 +29,5 @@ export function parseEvents({ provider, request, now }: ParseEventsInput): Provi
     throw new DomainError("invalid_input", `${known.data} webhook has no raw string body`);
   }
   const events = EVENT_ADAPTERS[known.data].parse(request, { now: now ?? Math.floor(Date.now() / 1000) });
-  return events.map(cleaned).filter((e): e is ProviderEvent => e !== null);
+  return events.map(cleanedProviderEvent).filter((e): e is ProviderEvent => e !== null);
 }

@@ -41,6 +41,7 @@ export {
 } from "./plan-inbound.ts";
 export { ProviderCredentialsInput, providerCredentialsProblem } from "./provider-credentials.ts";
 export { GENERIC_SIGNATURE_HEADER, GenericInboundBody, signGenericWebhook } from "./providers/generic.ts";
+export { WHATSAPP_DEFAULT_STOP_PAYLOADS, WHATSAPP_SIGNATURE_HEADER } from "./providers/whatsapp.ts";
 export { buildProviderReply, escapeXml, type ProviderReply, type ReplyItem } from "./reply.ts";
 export {
   DEFAULT_TOLERANCE_SECONDS,
@@ -50,5 +51,6 @@ export {
   type WebhookHeaders,
   type WebhookRequest,
 } from "./request.ts";
-export { InboundMessage, InboundProvider } from "./types.ts";
+export { InboundMessage, type InboundParseOptions, InboundProvider } from "./types.ts";
 export { type VerifyWebhookInput, verifyWebhook } from "./verify-webhook.ts";
+export { type WhatsAppHandshakeInput, whatsappHandshake } from "./whatsapp-handshake.ts";

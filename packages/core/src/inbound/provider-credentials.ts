@@ -13,6 +13,13 @@ export const ProviderCredentialsInput = z.strictObject({
     .strictObject({
       /** Vonage: the dashboard's signature method; Infobip: `basic` or `hmac-sha256`/`-sha1`/`-sha512`. */
       algorithm: z.string().trim().min(1).max(32).optional(),
+      /**
+       * WhatsApp (required): the verify token entered in Meta's App Dashboard, which Meta's
+       * subscription check (`whatsappHandshake`) sends back. A credential: keep it like the secret.
+       */
+      verifyToken: z.string().min(1).max(256).optional(),
+      /** WhatsApp: button payloads or labels read as `STOP` (default `WHATSAPP_DEFAULT_STOP_PAYLOADS`). */
+      stopPayloads: z.array(z.string().trim().min(1).max(256)).max(50).optional(),
     })
     .default({}),
 });
@@ -31,6 +38,10 @@ export function providerCredentialsProblem(
 ): string | null {
   const { secret, options } = input;
   const algorithm = options.algorithm;
+  if (provider !== "whatsapp") {
+    if (options.verifyToken !== undefined) return "options.verifyToken: only WhatsApp has a verify token";
+    if (options.stopPayloads !== undefined) return "options.stopPayloads: only WhatsApp has stop buttons";
+  }
   switch (provider) {
     case "vonage":
       return algorithm !== undefined && !vonageSignatureMethod(algorithm)
@@ -50,6 +61,15 @@ export function providerCredentialsProblem(
       return base64Decode(secret.trim())?.length === 32
         ? null
         : "secret: the Telnyx public key is 32 bytes in base64 (Mission Control → Keys & Credentials)";
+    case "whatsapp":
+      if (algorithm !== undefined) return "options.algorithm: WhatsApp has no signature options";
+      if (options.verifyToken === undefined) {
+        return "options.verifyToken: WhatsApp needs the verify token entered in Meta's App Dashboard";
+      }
+      // Access tokens (EAA…) are the usual mix-up: Meta signs webhooks with the app secret.
+      return /^EAA/.test(secret.trim())
+        ? "secret: WhatsApp webhooks are signed with the app secret (App Dashboard → App settings → Basic), not an access token"
+        : null;
     case "twilio":
     case "plivo":
     case "sinch":

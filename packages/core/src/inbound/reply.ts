@@ -105,6 +105,7 @@ export function buildProviderReply(
     case "sinch":
     case "bandwidth":
     case "messagebird":
+    case "whatsapp":
       return { status: 200, contentType: null, body: "", inline: false };
   }
 }

@@ -11,6 +11,7 @@ export const InboundProvider = z.enum([
   "sinch",
   "bandwidth",
   "messagebird",
+  "whatsapp",
   "generic",
 ]);
 export type InboundProvider = z.infer<typeof InboundProvider>;
@@ -18,8 +19,8 @@ export type InboundProvider = z.infer<typeof InboundProvider>;
 /**
  * One inbound message (MO) as every provider's payload is read into. Addresses are the
  * provider's, made explicit: international numbers a provider sends without "+" (Vonage,
- * Plivo, Infobip, Sinch, MessageBird) get it; short codes and alphanumeric IDs are left as
- * they are. The edge still runs them through `normalizeAddress`.
+ * Plivo, Infobip, Sinch, MessageBird, WhatsApp) get it; short codes and alphanumeric IDs are
+ * left as they are. The edge still runs them through `normalizeAddress`.
  */
 export const InboundMessage = z.object({
   provider: InboundProvider,
@@ -35,9 +36,20 @@ export const InboundMessage = z.object({
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 
+/** How a provider's messages are read, from the account's stored provider options. */
+export interface InboundParseOptions {
+  /**
+   * WhatsApp: quick-reply button payloads (or titles) that mean "stop", read as the text `STOP`
+   * so the keyword rules opt the sender out. Compared trimmed and case-insensitively. Defaults to
+   * `WHATSAPP_DEFAULT_STOP_PAYLOADS` (the label of Meta's marketing opt-out button).
+   */
+  stopPayloads?: readonly string[];
+}
+
 export interface ParseContext {
   /** Unix seconds; used as `receivedAt` when a payload carries no usable time. */
   now: number;
+  options: InboundParseOptions;
 }
 
 /** One provider's webhook scheme: how to check it came from the provider, and how to read it. */

@@ -8,16 +8,17 @@ export interface VerifyWebhookInput {
   /**
    * The provider credential stored for the account: Twilio auth token, Vonage signature secret,
    * Plivo auth token, Telnyx public key (base64), Infobip/Bandwidth/Sinch-SMS "user:password",
-   * Sinch webhook secret, MessageBird/Bird signing key, generic secret.
+   * Sinch webhook secret, MessageBird/Bird signing key, WhatsApp app secret, generic secret.
    */
   secret: string;
   options?: VerifyOptions;
 }
 
 /**
- * Checks that an inbound webhook was sent by the provider, with the provider's own scheme,
- * against the raw body and in constant time. Never throws: anything malformed is
- * `{ ok: false, reason }`, and the reason is safe to log (it never contains the secret).
+ * Checks that an inbound webhook — or a delivery/status callback, which each provider signs the
+ * same way — was sent by the provider, with the provider's own scheme, against the raw body and
+ * in constant time. Never throws: anything malformed is `{ ok: false, reason }`, and the reason
+ * is safe to log (it never contains the secret).
  */
 export async function verifyWebhook({
   provider,

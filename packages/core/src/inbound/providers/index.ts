@@ -8,6 +8,7 @@ import { sinch } from "./sinch.ts";
 import { telnyx } from "./telnyx.ts";
 import { twilio } from "./twilio.ts";
 import { vonage } from "./vonage.ts";
+import { whatsapp } from "./whatsapp.ts";
 
 /** One adapter per provider; the exhaustive record makes adding a provider a compile error until wired. */
 export const PROVIDER_ADAPTERS: Readonly<Record<InboundProvider, ProviderAdapter>> = {
@@ -19,5 +20,6 @@ export const PROVIDER_ADAPTERS: Readonly<Record<InboundProvider, ProviderAdapter
   sinch,
   bandwidth,
   messagebird,
+  whatsapp,
   generic,
 };
