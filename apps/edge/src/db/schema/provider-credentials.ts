@@ -22,6 +22,7 @@ export const providerCredentials = sqliteTable(
         "sinch",
         "bandwidth",
         "messagebird",
+        "whatsapp",
         "generic",
       ],
     }).notNull(),

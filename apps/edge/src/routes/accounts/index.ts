@@ -22,6 +22,7 @@ const tags = ["accounts"];
 const createAccount = createRoute({
   method: "post",
   path: "/v1/accounts",
+  operationId: "createAccount",
   tags,
   summary: "Create an account",
   description:
@@ -67,6 +68,7 @@ const Account = z
 const updateAccount = createRoute({
   method: "patch",
   path: "/v1/accounts/{id}",
+  operationId: "updateAccount",
   tags,
   summary: "Rename an account or change its default region",
   description:

@@ -23,6 +23,7 @@ const tags = ["blocklist"];
 const addEntry = createRoute({
   method: "post",
   path: "/v1/blocklist",
+  operationId: "addToBlocklist",
   tags,
   summary: "Add an address to the blocklist",
   description:
@@ -58,6 +59,7 @@ const RemoveResult = z
 const removeEntry = createRoute({
   method: "delete",
   path: "/v1/blocklist",
+  operationId: "removeFromBlocklist",
   tags,
   summary: "Remove an address from the blocklist",
   description:
@@ -89,6 +91,7 @@ const ListResult = z
 const listEntries = createRoute({
   method: "get",
   path: "/v1/blocklist",
+  operationId: "listBlocklist",
   tags,
   summary: "List active entries",
   description: "The account's active entries in creation order, optionally for one address and/or channel.",

@@ -11,6 +11,7 @@ import { jsonContent, security } from "../../lib/openapi.ts";
 const listChanges = createRoute({
   method: "get",
   path: "/v1/changes",
+  operationId: "listChanges",
   tags: ["sync"],
   summary: "The change feed: ledger events after a seq",
   description:

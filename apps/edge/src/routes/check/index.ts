@@ -25,6 +25,7 @@ const consistencyNote =
 const checkOne = createRoute({
   method: "get",
   path: "/v1/check",
+  operationId: "checkSend",
   tags,
   summary: "May this sender message this address on this channel?",
   description: `Answers \`{ allowed, blockedBy? }\`; \`blockedBy\` is the broadest entry that blocks. ${consistencyNote}`,
@@ -43,6 +44,7 @@ const CheckBatchResult = z.object({ results: z.array(CheckBatchResultItem) }).op
 const checkMany = createRoute({
   method: "post",
   path: "/v1/check",
+  operationId: "checkSendBatch",
   tags,
   summary: "Check up to 1000 sends at once",
   description:

@@ -12,7 +12,12 @@ function documentConfig(c: Context<AppEnv>) {
   const server = publicOrigin(c.var.config, c.req.url);
   return {
     openapi: "3.1.0",
-    info: { title: "optout edge API", version: "0.1.0", description },
+    info: {
+      title: "optout edge API",
+      version: "0.1.0",
+      description,
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+    },
     servers: [{ url: server }],
   };
 }

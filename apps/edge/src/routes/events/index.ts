@@ -58,6 +58,7 @@ const PostEventsResult = z
 const postEvents = createRoute({
   method: "post",
   path: "/v1/events",
+  operationId: "recordMessageEvents",
   tags,
   summary: "Record message events (up to 1,000)",
   description:

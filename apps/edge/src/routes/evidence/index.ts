@@ -21,6 +21,7 @@ const EvidenceResult = z
 const getEvidence = createRoute({
   method: "get",
   path: "/v1/evidence",
+  operationId: "getEvidence",
   tags: ["evidence"],
   summary: "An address's consent history, with chain verification",
   description:
@@ -60,6 +61,7 @@ const EvidenceCheck = z
 const verifyEvidence = createRoute({
   method: "post",
   path: "/v1/evidence/verify",
+  operationId: "verifyEvidence",
   tags: ["evidence"],
   summary: "Verify a copy of evidence against the ledger",
   description:

@@ -6,6 +6,8 @@ import { jsonContent } from "../../lib/openapi.ts";
 const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
+  security: [],
   tags: ["meta"],
   summary: "Liveness",
   description: "Answers `{ ok: true }` while the Worker runs and its configuration is valid.",

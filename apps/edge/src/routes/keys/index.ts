@@ -55,6 +55,7 @@ const IdParam = z.object({
 const createKey = createRoute({
   method: "post",
   path: "/v1/keys",
+  operationId: "createApiKey",
   tags,
   summary: "Create an API key",
   description:
@@ -80,6 +81,7 @@ const createKey = createRoute({
 const listKeys = createRoute({
   method: "get",
   path: "/v1/keys",
+  operationId: "listApiKeys",
   tags,
   summary: "List API keys",
   description: "The account's keys, active and revoked, oldest first. Never the key or its hash.",
@@ -95,6 +97,7 @@ const listKeys = createRoute({
 const revokeKey = createRoute({
   method: "delete",
   path: "/v1/keys/{id}",
+  operationId: "revokeApiKey",
   tags,
   summary: "Revoke an API key",
   description:

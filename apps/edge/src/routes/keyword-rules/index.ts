@@ -57,6 +57,7 @@ const notFound = {
 const listRules = createRoute({
   method: "get",
   path: "/v1/keyword-rules",
+  operationId: "listKeywordRules",
   tags,
   summary: "The account's effective keyword rules",
   description:
@@ -81,6 +82,7 @@ const listRules = createRoute({
 const createRule = createRoute({
   method: "post",
   path: "/v1/keyword-rules",
+  operationId: "createKeywordRule",
   tags,
   summary: "Create a keyword rule",
   description:
@@ -105,6 +107,7 @@ const createRule = createRoute({
 const patchRule = createRoute({
   method: "patch",
   path: "/v1/keyword-rules/{id}",
+  operationId: "updateKeywordRule",
   tags,
   summary: "Enable or disable a rule (a default one too)",
   security: security.account,
@@ -122,6 +125,7 @@ const patchRule = createRoute({
 const deleteRule = createRoute({
   method: "delete",
   path: "/v1/keyword-rules/{id}",
+  operationId: "deleteKeywordRule",
   tags,
   summary: "Delete one of the account's rules",
   description: "Default rules cannot be deleted (400); disable them with PATCH.",
@@ -139,6 +143,7 @@ const deleteRule = createRoute({
 const getSettings = createRoute({
   method: "get",
   path: "/v1/keyword-rules/settings",
+  operationId: "getKeywordSettings",
   tags,
   summary: "Read the account's keyword settings",
   security: security.account,
@@ -149,6 +154,7 @@ const getSettings = createRoute({
 const putSettings = createRoute({
   method: "put",
   path: "/v1/keyword-rules/settings",
+  operationId: "updateKeywordSettings",
   tags,
   summary: "Change the account's keyword settings",
   description:

@@ -32,6 +32,7 @@ const LinkSettingsResponse = LinkSettings.openapi("LinkSettings");
 const mintLink = createRoute({
   method: "post",
   path: "/v1/links",
+  operationId: "mintLink",
   tags,
   summary: "Mint an opt-out link",
   description:
@@ -55,6 +56,7 @@ const mintLink = createRoute({
 const mintLinks = createRoute({
   method: "post",
   path: "/v1/links/batch",
+  operationId: "mintLinkBatch",
   tags,
   summary: "Mint up to 1,000 opt-out links",
   description:
@@ -74,6 +76,7 @@ const mintLinks = createRoute({
 const getSettings = createRoute({
   method: "get",
   path: "/v1/links/settings",
+  operationId: "getLinkSettings",
   tags,
   summary: "Read the account's link settings",
   description:
@@ -86,6 +89,7 @@ const getSettings = createRoute({
 const putSettings = createRoute({
   method: "put",
   path: "/v1/links/settings",
+  operationId: "updateLinkSettings",
   tags,
   summary: "Change the account's link settings",
   description:

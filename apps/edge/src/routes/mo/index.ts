@@ -65,6 +65,8 @@ const moRoute = (method: "post" | "get") =>
   createRoute({
     method,
     path: "/mo/{provider}/{accountId}",
+    operationId: method === "post" ? "receiveInboundMessage" : "receiveInboundMessageByGet",
+    security: [],
     tags,
     summary:
       method === "post"

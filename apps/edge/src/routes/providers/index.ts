@@ -43,6 +43,7 @@ const notFound = {
 const putProvider = createRoute({
   method: "put",
   path: "/v1/providers/{provider}",
+  operationId: "configureProvider",
   tags,
   summary: "Store the credential that verifies a provider's webhooks",
   description:
@@ -66,6 +67,7 @@ const putProvider = createRoute({
 const listProvidersRoute = createRoute({
   method: "get",
   path: "/v1/providers",
+  operationId: "listProviders",
   tags,
   summary: "List configured providers (without secrets)",
   security: security.account,
@@ -80,6 +82,7 @@ const listProvidersRoute = createRoute({
 const deleteProvider = createRoute({
   method: "delete",
   path: "/v1/providers/{provider}",
+  operationId: "removeProvider",
   tags,
   summary: "Remove a provider's credential",
   description: "Its webhook answers 404 from then on (providers stop or give up retrying).",

@@ -31,6 +31,7 @@ const ReviewItem = z
 const listReview = createRoute({
   method: "get",
   path: "/v1/review",
+  operationId: "listReviewMessages",
   tags: ["keyword rules"],
   summary: "Inbound messages a person should review",
   description:

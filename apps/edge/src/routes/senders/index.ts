@@ -19,6 +19,7 @@ const SenderResponse = z.object({ sender: z.string(), createdAt: Instant }).open
 const registerSender = createRoute({
   method: "post",
   path: "/v1/senders",
+  operationId: "registerSender",
   tags,
   summary: "Register a sender",
   description:
@@ -44,6 +45,7 @@ const registerSender = createRoute({
 const listSenders = createRoute({
   method: "get",
   path: "/v1/senders",
+  operationId: "listSenders",
   tags,
   summary: "List registered senders",
   security: security.account,

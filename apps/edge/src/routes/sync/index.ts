@@ -19,6 +19,7 @@ import type { ChangeItem } from "../../writer/ops.ts";
 const applyChanges = createRoute({
   method: "post",
   path: "/v1/sync/apply",
+  operationId: "applySyncChanges",
   tags: ["sync"],
   summary: "Apply changes made in the primary database",
   description:

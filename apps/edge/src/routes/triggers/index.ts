@@ -27,6 +27,7 @@ const notFound = jsonContent(ErrorEnvelope, "No such rule in this account (`not_
 const createTrigger = createRoute({
   method: "post",
   path: "/v1/triggers",
+  operationId: "createTriggerRule",
   tags,
   summary: "Create a trigger rule",
   description:
@@ -61,6 +62,7 @@ const createTrigger = createRoute({
 const listTriggers = createRoute({
   method: "get",
   path: "/v1/triggers",
+  operationId: "listTriggerRules",
   tags,
   summary: "List trigger rules",
   security: security.account,
@@ -78,6 +80,7 @@ const listTriggers = createRoute({
 const getTrigger = createRoute({
   method: "get",
   path: "/v1/triggers/{id}",
+  operationId: "getTriggerRule",
   tags,
   summary: "Read a trigger rule",
   security: security.account,
@@ -89,6 +92,7 @@ const getTrigger = createRoute({
 const deleteTrigger = createRoute({
   method: "delete",
   path: "/v1/triggers/{id}",
+  operationId: "deleteTriggerRule",
   tags,
   summary: "Delete a trigger rule",
   description:

@@ -225,6 +225,8 @@ const tags = ["links"];
 const showPage = createRoute({
   method: "get",
   path: "/u/{code}",
+  operationId: "showUnsubscribePage",
+  security: [],
   tags,
   summary: "The unsubscribe page (also HEAD)",
   description:
@@ -238,6 +240,8 @@ const showPage = createRoute({
 const optOut = createRoute({
   method: "post",
   path: "/u/{code}",
+  operationId: "confirmOptOut",
+  security: [],
   tags,
   summary: "Opt out (the page's form, and RFC 8058 one-click)",
   description:
@@ -269,6 +273,8 @@ const optOut = createRoute({
 const undoOptOut = createRoute({
   method: "post",
   path: "/u/{code}/undo",
+  operationId: "undoOptOut",
+  security: [],
   tags,
   summary: "Undo this link's opt-out (within an hour, from the page that confirmed it)",
   description:
