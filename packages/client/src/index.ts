@@ -1,0 +1,36 @@
+export {
+  type CheckManyOptions,
+  OptoutClient,
+  type OptoutClientOptions,
+  type PagePromise,
+  type RequestOptions,
+} from "./client.ts";
+export { OptoutError, type OptoutErrorCode } from "./errors.ts";
+export type { components, operations, paths } from "./generated/openapi.ts";
+export type {
+  AddToBlocklistInput,
+  ApiErrorCode,
+  BlocklistChannel,
+  BlocklistEntry,
+  BlocklistPage,
+  BlocklistQuery,
+  Channel,
+  CheckInput,
+  CheckItem,
+  CheckManyResult,
+  CheckResult,
+  ConsentEvent,
+  Consistency,
+  Evidence,
+  EvidenceVerification,
+  JsonBody,
+  Link,
+  MessageEvent,
+  MintLinkInput,
+  PostEventsResult,
+  Query,
+  RemoveFromBlocklistInput,
+  RemoveResult,
+  Scope,
+  SuccessBody,
+} from "./types.ts";
