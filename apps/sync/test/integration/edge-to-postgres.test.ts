@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import {
   type BlocklistEntry,
   type ChangesPage,
@@ -9,6 +10,7 @@ import {
 } from "@optout/core";
 import { LocalEdge } from "@optout/edge/testing";
 import { sql } from "drizzle-orm";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.ts";
 import { type Database, openDatabase } from "../../src/db/open.ts";
@@ -288,5 +290,354 @@ describe(`a real edge on loopback → ${DB_KIND}`, () => {
     const verify = await runCli(["verify"], env);
     // Differences are listed on stdout; why verify could not run at all is on stderr.
     expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
+  });
+});
+
+// ---------- any text the edge accepts reaches PostgreSQL (issue 10, finding 1) ----------
+
+interface OpenApiSchema {
+  $ref?: string;
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, OpenApiSchema>;
+  items?: OpenApiSchema;
+  anyOf?: OpenApiSchema[];
+  oneOf?: OpenApiSchema[];
+}
+interface OpenApiDocument {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        requestBody?: { content: Record<string, { schema: OpenApiSchema }> };
+      }
+    >
+  >;
+  components: { schemas: Record<string, OpenApiSchema> };
+}
+type Path = (string | number)[];
+interface Call {
+  method: string;
+  path: string;
+  token: string;
+  body: Record<string, unknown>;
+  headers?: (body: string) => Record<string, string>;
+  /** The address a 2xx must put in the ledger (a fresh one, so there is always a change). */
+  changes?: { accountId: string; address: string };
+}
+
+/**
+ * Where text goes in a request: every string leaf of a valid body, and every optional string
+ * property the schema declares that the body leaves out. Enums and constants are not text.
+ */
+function textPaths(
+  doc: OpenApiDocument,
+  schema: OpenApiSchema | undefined,
+  value: unknown,
+  path: Path = [],
+): Path[] {
+  const resolve = (s: OpenApiSchema | undefined): OpenApiSchema | undefined =>
+    s?.$ref ? resolve(doc.components.schemas[s.$ref.split("/").pop()!]) : s;
+  const s = resolve(schema);
+  if (typeof value === "string") return s?.enum || s?.const !== undefined ? [] : [path];
+  if (Array.isArray(value))
+    return value.flatMap((item, i) =>
+      textPaths(doc, s?.items ?? s?.anyOf?.find((v) => v.items)?.items, item, [...path, i]),
+    );
+  if (value === null || typeof value !== "object") return [];
+  const variants = (s?.anyOf ?? s?.oneOf ?? (s ? [s] : [])).map(resolve);
+  // The variant that declares every key the body has (e.g. a sender scope, not the account one).
+  const object = variants.find((v) => v?.properties && Object.keys(value).every((k) => k in v.properties!));
+  const found = Object.entries(value).flatMap(([k, v]) =>
+    textPaths(doc, object?.properties?.[k], v, [...path, k]),
+  );
+  for (const [k, prop] of Object.entries(object?.properties ?? {})) {
+    const p = resolve(prop);
+    const types = [p?.type].flat();
+    if (!(k in value) && types.includes("string") && !p?.enum && p?.const === undefined)
+      found.push([...path, k]);
+  }
+  return found;
+}
+
+function withText(body: Record<string, unknown>, path: Path, text: string): Record<string, unknown> {
+  const copy = structuredClone(body);
+  let at: Record<string | number, unknown> = copy;
+  for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
+  at[path.at(-1)!] = text;
+  return copy;
+}
+
+const hasUnstorableText = (text: string) => text.includes("\u0000") || /\p{Cs}/u.test(text);
+
+describe(`any text, every write route → ${DB_KIND}`, () => {
+  it("arbitrary strings in every text field: refused precisely, or accepted and applied to PostgreSQL where the chain verifies", async () => {
+    const [acme] = accounts as [CreateAccountResult];
+    const genericSecret = "generic-webhook-secret-0123456789";
+    await edge.request("PUT", "/v1/providers/generic", acme.apiKey, { secret: genericSecret });
+    const doc = (await (await fetch(`${edge.url}/openapi.json`)).json()) as OpenApiDocument;
+    let n = 0;
+    const fresh = () => `+1415556${String(n++).padStart(4, "0")}`;
+    const now = () => new Date().toISOString();
+    // A valid request per operation: the property puts arbitrary text into its text fields.
+    const calls: Record<string, () => Call> = {
+      createAccount: () => ({
+        method: "POST",
+        path: "/v1/accounts",
+        token: edge.adminToken,
+        body: { name: "Initech" },
+      }),
+      updateAccount: () => ({
+        method: "PATCH",
+        path: `/v1/accounts/${acme.id}`,
+        token: edge.adminToken,
+        body: { name: "Acme" },
+      }),
+      createApiKey: () => ({ method: "POST", path: "/v1/keys", token: acme.apiKey, body: { name: "ci" } }),
+      addToBlocklist: () => {
+        const address = fresh();
+        return {
+          method: "POST",
+          path: "/v1/blocklist",
+          token: acme.apiKey,
+          body: { address, scope: { type: "sender", sender: "+15550001111" }, reason: "asked by phone" },
+          changes: { accountId: acme.id, address },
+        };
+      },
+      removeFromBlocklist: () => ({
+        method: "DELETE",
+        path: "/v1/blocklist",
+        token: acme.apiKey,
+        body: { address: fresh(), scope: { type: "sender", sender: "+15550001111" }, reason: "asked again" },
+      }),
+      checkSendBatch: () => ({
+        method: "POST",
+        path: "/v1/check",
+        token: acme.apiKey,
+        body: { items: [{ address: fresh(), sender: "+15550001111", channel: "sms" }] },
+      }),
+      applySyncChanges: () => {
+        const address = fresh();
+        return {
+          method: "POST",
+          path: "/v1/sync/apply",
+          token: edge.syncToken,
+          body: {
+            changes: [
+              {
+                id: crypto.randomUUID(),
+                accountId: acme.id,
+                address,
+                channel: "sms",
+                scope: { type: "sender", sender: "+15550001111" },
+                action: "opt_out",
+                occurredAt: now(),
+                reason: "from the CRM",
+              },
+            ],
+          },
+          changes: { accountId: acme.id, address },
+        };
+      },
+      verifyEvidence: () => ({
+        method: "POST",
+        path: "/v1/evidence/verify",
+        token: acme.apiKey,
+        body: {
+          events: [
+            {
+              seq: 1,
+              id: "evt",
+              accountId: acme.id,
+              address: "+14155550100",
+              channel: "*",
+              scope: { type: "account" },
+              action: "opt_out",
+              source: "api",
+              occurredAt: now(),
+              recordedAt: now(),
+              evidence: { note: "kept copy" },
+              prevHash: "0".repeat(64),
+              hash: "0".repeat(64),
+            },
+          ],
+        },
+      }),
+      mintLink: () => ({
+        method: "POST",
+        path: "/v1/links",
+        token: acme.apiKey,
+        body: { address: fresh(), sender: "+15550001111", campaign: "spring", messageId: `m-${n}` },
+      }),
+      mintLinkBatch: () => ({
+        method: "POST",
+        path: "/v1/links/batch",
+        token: acme.apiKey,
+        body: {
+          items: [{ address: fresh(), sender: "+15550001111", campaign: "spring", messageId: `m-${n}` }],
+        },
+      }),
+      updateLinkSettings: () => ({
+        method: "PUT",
+        path: "/v1/links/settings",
+        token: acme.apiKey,
+        body: { brandName: "Acme" },
+      }),
+      registerSender: () => ({
+        method: "POST",
+        path: "/v1/senders",
+        token: acme.apiKey,
+        body: { sender: "+15550002222" },
+      }),
+      createTriggerRule: () => ({
+        method: "POST",
+        path: "/v1/triggers",
+        token: acme.apiKey,
+        body: { name: "bounces", on: { type: "bounced" }, campaign: "spring" },
+      }),
+      recordMessageEvents: () => ({
+        method: "POST",
+        path: "/v1/events",
+        token: acme.apiKey,
+        body: {
+          events: [
+            {
+              type: "replied",
+              messageId: `m-${n}`,
+              address: fresh(),
+              sender: "+15550001111",
+              channel: "sms",
+              occurredAt: now(),
+              campaign: "spring",
+              text: "thanks",
+            },
+          ],
+        },
+      }),
+      configureProvider: () => ({
+        method: "PUT",
+        path: "/v1/providers/twilio",
+        token: acme.apiKey,
+        body: { secret: "twilio-auth-token" },
+      }),
+      createKeywordRule: () => ({
+        method: "POST",
+        path: "/v1/keyword-rules",
+        token: acme.apiKey,
+        body: { keywords: ["HALT"], action: "opt_out", replies: { en: "Stopped." } },
+      }),
+      updateKeywordSettings: () => ({
+        method: "PUT",
+        path: "/v1/keyword-rules/settings",
+        token: acme.apiKey,
+        body: { supportContact: "help@acme.example" },
+      }),
+      updateKeywordRule: () => ({
+        method: "PATCH",
+        path: "/v1/keyword-rules/none",
+        token: acme.apiKey,
+        body: { enabled: false },
+      }),
+      receiveInboundMessage: () => {
+        const from = fresh();
+        return {
+          method: "POST",
+          path: `/mo/generic/${acme.id}`,
+          token: "",
+          body: { messages: [{ id: `mo-${n}`, from, to: "+15550001111", text: "STOP", receivedAt: now() }] },
+          headers: (body) => {
+            const t = Math.floor(Date.now() / 1000);
+            const v1 = createHmac("sha256", genericSecret).update(`${t}.${body}`).digest("hex");
+            return { "x-optout-signature": `t=${t},v1=${v1}` };
+          },
+        };
+      },
+    };
+
+    // Every operation of the document that takes JSON is covered: a new one fails here until it is.
+    const operations = Object.values(doc.paths).flatMap((ops) =>
+      Object.values(ops).flatMap((op) => {
+        const schema = op.requestBody?.content["application/json"]?.schema;
+        return schema ? [{ id: op.operationId, schema }] : [];
+      }),
+    );
+    expect(operations.filter((op) => !calls[op.id]).map((op) => op.id)).toEqual([]);
+    const targets = operations.flatMap((op) => {
+      const paths = textPaths(doc, op.schema, calls[op.id]!().body);
+      return paths.map((path) => ({ op: op.id, path }));
+    });
+    expect(targets.length).toBeGreaterThan(40);
+    // Routes that never store what they are sent, and webhooks (whose text is cleaned, not refused).
+    const notStored = new Set(["checkSendBatch", "verifyEvidence", "receiveInboundMessage"]);
+
+    const text = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 24 }),
+      fc.string({
+        unit: fc.constantFrom("\u0000", "\ud800", "\udfff", "\ud83d\ude00", "a", "é", " ", "\\", '"', "\n"),
+        maxLength: 8,
+      }),
+      fc.constantFrom("x\u0000y", "STOP\ud800", "\udc00", "+1415\u00005550123"),
+    );
+    // Half the runs go to the fields of requests that always make a ledger change.
+    const changing = targets.filter(({ op }) => calls[op]!().changes);
+    const target = fc.oneof(fc.constantFrom(...changing), fc.constantFrom(...targets));
+    const expected: { accountId: string; address: string }[] = [];
+    let accepted = 0;
+    // Printed with any failure below, to replay it: FC_SEED=<seed>.
+    const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+    const refusedNaming: boolean[] = [];
+    await fc.assert(
+      fc.asyncProperty(target, text, async ({ op, path }, value) => {
+        const call = calls[op]!();
+        const body = JSON.stringify(withText(call.body, path, value));
+        const res = await fetch(`${edge.url}${call.path}`, {
+          method: call.method,
+          headers: {
+            "content-type": "application/json",
+            ...(call.token ? { authorization: `Bearer ${call.token}` } : {}),
+            ...call.headers?.(body),
+          },
+          body,
+        });
+        const answer = await res.text();
+        const where = `${op} ${path.join(".")} = ${JSON.stringify(value)} → ${res.status} ${answer}`;
+        expect(res.status, where).toBeLessThan(500);
+        if (res.ok) {
+          accepted++;
+          // Unless the text went into the address or the account itself (then it names another).
+          const named = ["address", "from", "accountId"].includes(String(path.at(-1)));
+          if (call.changes && !named) expected.push(call.changes);
+          return;
+        }
+        const envelope = JSON.parse(answer) as { error?: { code?: string; message?: string } };
+        expect(envelope.error?.code, where).toEqual(expect.any(String));
+        if (hasUnstorableText(value) && !notStored.has(op) && res.status !== 409) {
+          expect(res.status, where).toBe(400);
+          expect(envelope.error?.code, where).toBe("invalid_input");
+          // The message names the field (its last named key: `items[0].sender` names `sender`).
+          const field = path.findLast((key) => typeof key === "string");
+          if (hasUnstorableText(value))
+            refusedNaming.push(envelope.error?.message?.includes(String(field)) ?? false);
+        }
+      }),
+      { numRuns: 300, seed },
+    );
+    expect(accepted).toBeGreaterThan(0);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(refusedNaming.length).toBeGreaterThan(0);
+    expect(refusedNaming.every(Boolean)).toBe(true);
+
+    const r = await runCli(["once"], env);
+    expect(r.code, r.stderr).toBe(0);
+    await expectPostgresEqualsEdge();
+    await withDatabase(async ({ db: pg }) => {
+      const rows = (await readLedger(pg, { afterSeq: 0, limit: 1_000_000 })).map(eventFromLedgerRow);
+      const applied = new Set(rows.map((e) => `${e.accountId} ${e.address}`));
+      const missing = expected.filter((change) => !applied.has(`${change.accountId} ${change.address}`));
+      expect(missing, `FC_SEED=${seed}`).toEqual([]);
+    });
   });
 });
