@@ -41,8 +41,40 @@ export function summarize(result) {
   return { ...row, misses };
 }
 
+/**
+ * The floor each scenario is held against: the ceiling plus the one storage operation the route
+ * cannot do without (reads: one KV read, or one bulk read; changes: one D1 write transaction).
+ */
+const FLOOR_OF = {
+  "check-blocked": "floor-kv",
+  "check-clear": "floor-kv",
+  page: "floor-kv",
+  "check-batch": "floor-kv100",
+  "api-add": "floor-d1-write",
+  "one-click": "floor-d1-write",
+  mo: "floor-d1-write",
+  events: "floor-d1-write",
+};
+
+/** Each row's throughput as a share of its floor's (both ratios to the ceiling of their own rounds). */
+function againstFloors(rows) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return rows.map((r) => {
+    const floor = byId.get(FLOOR_OF[r.id]);
+    if (!floor) return r;
+    const floorRatio = r.ratio / floor.ratio;
+    const misses = [...r.misses];
+    if (r.goal.floor !== undefined && floorRatio < r.goal.floor) misses.push(`floor share < ${r.goal.floor}`);
+    return { ...r, floorRatio, floorLabel: floor.label.replace(/^floor: ceiling \+ /, ""), misses };
+  });
+}
+
 const goalText = (g) =>
-  [g.ratio !== undefined ? `≥ ${g.ratio}` : null, g.p99 !== undefined ? `p99 ≤ ceiling + ${g.p99} ms` : null]
+  [
+    g.ratio !== undefined ? `≥ ${g.ratio}` : null,
+    g.p99 !== undefined ? `p99 ≤ ceiling + ${g.p99} ms` : null,
+    g.floor !== undefined ? `≥ ${g.floor} of its floor` : null,
+  ]
     .filter(Boolean)
     .join(", ") || "—";
 
@@ -51,19 +83,20 @@ const storage = (c) => (c ? `${c.d1RoundTrips} (${c.d1Statements}) | ${c.kvReads
 
 export function markdownTable(rows) {
   const lines = [
-    "| scenario | req/s | ceiling req/s | ratio | p50 ms | p99 ms | p99.9 ms | ceiling p99 ms | D1 round trips (statements) | KV reads / writes | goal | met |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
+    "| scenario | req/s | ceiling req/s | ratio | of its floor | p50 ms | p99 ms | p99.9 ms | ceiling p99 ms | D1 round trips (statements) | KV reads / writes | goal | met |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
   ];
   for (const r of rows) {
     const met = r.misses.length
       ? `**no** (${r.misses.join("; ")})`
       : r.reference
         ? "(reference)"
-        : r.goal.ratio === undefined && r.goal.p99 === undefined
+        : r.goal.ratio === undefined && r.goal.p99 === undefined && r.goal.floor === undefined
           ? "(no goal)"
           : "yes";
     lines.push(
       `| ${r.label.replace(/\|/g, "\\|")} | ${r.rps.toFixed(0)} | ${r.ceilingRps.toFixed(0)} | ${r.ratio.toFixed(2)} | ` +
+        `${r.floorRatio === undefined ? "—" : `${r.floorRatio.toFixed(2)} (${r.floorLabel})`} | ` +
         `${r.p50} | ${r.p99} | ${r.p999} | ${r.ceilingP99} | ${storage(r.counts)} | ${goalText(r.goal)} | ${met} |`,
     );
   }
@@ -114,7 +147,7 @@ export function ratioChart(rows, caption) {
 }
 
 export function writeReport(report, { writeDocs }) {
-  const rows = report.results.map(summarize);
+  const rows = againstFloors(report.results.map(summarize));
   const table = markdownTable(rows);
   console.log(`\n${table}\n`);
   console.log(

@@ -10,9 +10,9 @@ interface Bindings {
  * GET and answer a fixed JSON body. Our routes' throughput is reported as a ratio to `GET /`,
  * measured in the same run, so the ratios hold on any machine.
  *
- * `GET /kv`, `GET /kv100`, `GET /d1` and `POST /d1` are floors, not ceilings: the same worker plus
- * exactly one KV read, one bulk KV read of 100 keys, one indexed D1 query, or one D1 write
- * transaction. They show what a single storage round trip costs in this runtime, which bounds
+ * `GET /kv`, `GET /kv100`, `GET /d1`, `POST /d1` and `POST /d1kv` are floors, not ceilings: the
+ * same worker plus exactly one KV read, one bulk KV read of 100 keys, one indexed D1 query, one D1
+ * write transaction, or one D1 write transaction and one KV put. They show what a single storage round trip costs in this runtime, which bounds
  * every route that needs one.
  */
 const app = new Hono<{ Bindings: Bindings }>();
@@ -30,6 +30,14 @@ app.get("/d1", async (c) =>
 app.post("/d1", async (c) => {
   const k = crypto.randomUUID();
   await c.env.DB.prepare("INSERT INTO t (k, v) VALUES (?, ?)").bind(k, "v").run();
+  return c.json({ ok: true, k }, 201);
+});
+
+// An opt-out's least: its write transaction, then the KV value the check path reads.
+app.post("/d1kv", async (c) => {
+  const k = crypto.randomUUID();
+  await c.env.DB.prepare("INSERT INTO t (k, v) VALUES (?, ?)").bind(k, "v").run();
+  await c.env.KV.put(`e:acc:${k}`, "[]");
   return c.json({ ok: true, k }, 201);
 });
 
