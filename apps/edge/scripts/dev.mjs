@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // `pnpm --filter @optout/edge dev` (and root `pnpm dev`): the edge under `wrangler dev` on
-// 127.0.0.1:${EDGE_PORT:-8787} with local D1 (migrations applied) and local KV, a demo account
-// seeded once, and its API key printed with example curl commands. Extra CLI arguments go to
-// `wrangler dev` (e.g. `pnpm --filter @optout/edge dev --test-scheduled`).
+// 127.0.0.1:${EDGE_PORT:-8787} (its DevTools inspector on ${INSPECTOR_PORT:-9229}) with local D1
+// (migrations applied) and local KV, a demo account seeded once, and its API key printed with
+// example curl commands — as the last thing, after everything else has started. Under root
+// `pnpm dev` (scripts/dev.mjs there) the welcome goes to OPTOUT_DEV_WELCOME_FILE instead, and that
+// script prints it once the sync daemon is up too. Extra CLI arguments go to `wrangler dev` (e.g.
+// `pnpm --filter @optout/edge dev --test-scheduled`).
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +19,15 @@ const wrangler = join(
   "wrangler.js",
 );
 const port = process.env.EDGE_PORT || "8787";
+const inspectorPort = process.env.INSPECTOR_PORT || "9229";
+const welcomeFile = process.env.OPTOUT_DEV_WELCOME_FILE;
+// Under root `pnpm dev`: say who to stop on Ctrl-C (this process, not the `pnpm run` around it).
+const underRoot = Boolean(process.env.OPTOUT_DEV_STATE_DIR);
+if (underRoot) {
+  const pidFile = join(process.env.OPTOUT_DEV_STATE_DIR, "edge.pid");
+  writeFileSync(pidFile, String(process.pid));
+  process.on("exit", () => rmSync(pidFile, { force: true }));
+}
 const base = `http://127.0.0.1:${port}`;
 const demoFile = join(root, ".wrangler", "demo-account.json");
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
@@ -42,23 +54,51 @@ if (!existsSync(devVars)) {
   }
 }
 
-// 2. Local D1 schema. CI=1 keeps wrangler from asking for confirmation.
+// 2. Local D1 schema. CI=1 keeps wrangler from asking for confirmation. Its output (a table per
+// migration) is shown only when it fails, or with VERBOSE_LOGS=1; otherwise one line says what changed.
 const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local"], {
   cwd: root,
   env: { ...env, CI: "1" },
-  stdio: ["ignore", "inherit", "inherit"],
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "pipe"],
 });
+if (migrate.status !== 0 || process.env.VERBOSE_LOGS) {
+  process.stdout.write(migrate.stdout ?? "");
+  process.stderr.write(migrate.stderr ?? "");
+}
 if (migrate.status !== 0) {
   say("applying D1 migrations failed");
   process.exit(migrate.status ?? 1);
 }
+const applied = /About to apply (\d+) migration/.exec(`${migrate.stdout}${migrate.stderr}`)?.[1];
+say(applied ? `local D1: applied ${applied} migration(s)` : "local D1: schema up to date");
 
 // 3. wrangler dev, with every extra argument passed through.
 const child = spawn(
   process.execPath,
-  [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)],
-  { cwd: root, env, stdio: ["inherit", "pipe", "pipe"] },
+  [
+    wrangler,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    port,
+    "--inspector-port",
+    inspectorPort,
+    ...process.argv.slice(2),
+  ],
+  // Under root `pnpm dev` a Ctrl-C reaches only this process (scripts/dev.mjs there signals it), so
+  // wrangler gets its own process group and the whole group is signalled, as a terminal would:
+  // wrangler's esbuild service panics when wrangler exits under it. Alone, in a terminal, wrangler
+  // stays in the foreground group (its hotkeys read the terminal) and Ctrl-C reaches it directly.
+  { cwd: root, env, stdio: [underRoot ? "ignore" : "inherit", "pipe", "pipe"], detached: underRoot },
 );
+const signalWrangler = (signal) => {
+  try {
+    if (underRoot) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {} // already gone
+};
 // The sync daemon (root `pnpm dev`) polls the change feed every second; its successful polls
 // would bury everything else, so they are not shown. VERBOSE_LOGS=1 shows every line.
 const isFeedPoll = (line) =>
@@ -80,10 +120,11 @@ let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
     stopping = true;
-    child.kill(signal);
+    signalWrangler(signal);
   });
 }
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+// Stopped on purpose (Ctrl-C, turbo stopping its tasks): exit 0 whatever wrangler answers.
+child.on("exit", (code, signal) => process.exit(stopping ? 0 : (code ?? (signal ? 0 : 1))));
 
 // 4. Wait for /health, then seed and print.
 const deadline = Date.now() + 120_000;
@@ -91,7 +132,7 @@ while (!(await healthy())) {
   if (stopping) await new Promise(() => {}); // the child's exit ends the process
   if (Date.now() > deadline) {
     say(`no answer from ${base}/health after 120 s`);
-    child.kill("SIGTERM");
+    signalWrangler("SIGTERM");
     process.exit(1);
   }
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -147,7 +188,7 @@ function readVar(path, key) {
 
 function printWelcome(account) {
   const key = account.apiKey;
-  console.log(`
+  const text = `
 [edge dev] optout edge is up at ${base}  (API reference: ${base}/docs)
 [edge dev] demo account ${account.id}, API key (saved in .wrangler/demo-account.json):
 
@@ -160,5 +201,12 @@ function printWelcome(account) {
 [edge dev] check whether sender ACME may text it:
 
     curl -s '${base}/v1/check?address=%2B14155550123&sender=ACME&channel=sms' -H 'Authorization: Bearer ${key}'
-`);
+`;
+  if (!welcomeFile) {
+    // Alone: let wrangler's request lines for the seeding go first, so the key is the last thing shown.
+    setTimeout(() => console.log(text), 500);
+    return;
+  }
+  writeFileSync(welcomeFile, text, { mode: 0o600 });
+  say(`demo account ${account.id} ready; its key follows once everything is up`);
 }

@@ -1,6 +1,16 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so a fresh clone needs no build step.
-import { register } from "tsx/esm/api";
+// Runs the compiled daemon (dist/, from `pnpm build`); no TypeScript loader at run time. In this
+// repository the tests and `pnpm dev` run the sources instead (scripts/optout-sync-src.mjs).
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli.ts");
+const entry = new URL("../dist/cli.js", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write(
+    "optout-sync: dist/cli.js is missing; build it with `pnpm --filter @optout/sync build` " +
+      "(or run the sources: node apps/sync/scripts/optout-sync-src.mjs <command>)\n",
+  );
+  process.exit(2);
+}
+// Stack traces of unexpected errors name the TypeScript sources (dist/*.js.map).
+process.setSourceMapsEnabled(true);
+await import(entry.href);

@@ -4,7 +4,8 @@
 // comes from the environment, else ../edge/.dev.vars, else ../edge/.dev.vars.example; the
 // database is PGlite under ./.data unless DATABASE_URL is set. It waits quietly for the edge's
 // /health first, since both start together.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -12,6 +13,13 @@ const edgeUrl = (process.env.EDGE_URL || `http://127.0.0.1:${process.env.EDGE_PO
   /\/+$/,
   "",
 );
+
+// Under root `pnpm dev`: say who to stop on Ctrl-C (this process, which becomes the daemon).
+if (process.env.OPTOUT_DEV_STATE_DIR) {
+  const pidFile = join(process.env.OPTOUT_DEV_STATE_DIR, "sync.pid");
+  writeFileSync(pidFile, String(process.pid));
+  process.on("exit", () => rmSync(pidFile, { force: true }));
+}
 
 let stopping = false;
 const stop = () => {
@@ -65,5 +73,6 @@ process.env.SYNC_TOKEN = token;
 process.off("SIGINT", stop);
 process.off("SIGTERM", stop);
 // Same process, so Ctrl-C reaches the daemon once and it shuts down gracefully.
-process.argv = [process.argv[0], here("../bin/optout-sync.mjs"), "run"];
-await import("../bin/optout-sync.mjs");
+// The sources through tsx, so `pnpm dev` needs no build and picks up every change on restart.
+process.argv = [process.argv[0], here("./optout-sync-src.mjs"), "run"];
+await import("./optout-sync-src.mjs");

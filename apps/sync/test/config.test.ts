@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { describeDatabase, loadConfig, requireSyncToken } from "../src/config.ts";
+import { describeDatabase, Env, loadConfig, requireSyncToken } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
 
 const load = (env: Record<string, string | undefined>) => loadConfig(env, "/srv/app");
@@ -196,5 +197,13 @@ describe("configuration from the environment", () => {
     expect(describeDatabase({ kind: "postgres", url: "postgres://u:secret@db.internal:6543/app" })).toBe(
       "postgres db.internal:6543/app",
     );
+  });
+});
+
+describe("pnpm dev passes the daemon its configuration", () => {
+  it("turbo's dev task lets every variable of the daemon through (turbo drops the others)", () => {
+    const turbo = JSON.parse(readFileSync(new URL("../../../turbo.json", import.meta.url), "utf8"));
+    const passed: string[] = turbo.tasks.dev.passThroughEnv;
+    expect(Object.keys(Env.shape).filter((name) => !passed.includes(name))).toEqual([]);
   });
 });

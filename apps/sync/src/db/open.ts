@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
@@ -13,7 +15,15 @@ import type { Db } from "./client.ts";
 import { acquirePgliteLock } from "./pglite-lock.ts";
 import * as schema from "./schema.ts";
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
+/**
+ * The generated migrations (`apps/sync/drizzle`): two levels above this module in src/db/ (tests,
+ * tsx), one above the bundle in dist/ (the built daemon, its deploy folder, the container image).
+ */
+export const MIGRATIONS_FOLDER =
+  ["../../drizzle", "../drizzle"]
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find((dir) => existsSync(join(dir, "meta", "_journal.json"))) ??
+  fileURLToPath(new URL("../../drizzle", import.meta.url));
 
 // Two daemons starting at once must not both run the migrations.
 const MIGRATION_LOCK_KEY = 0x6f70746f; // "opto"

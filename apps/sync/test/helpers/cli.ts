@@ -1,7 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const BIN = fileURLToPath(new URL("../../bin/optout-sync.mjs", import.meta.url));
+/**
+ * The CLI from its TypeScript sources (through tsx), so the tests need no build; the compiled
+ * bin (bin/optout-sync.mjs → dist/) is proved from its deploy folder by scripts/check-deploy.mjs.
+ */
+export const BIN = fileURLToPath(new URL("../../scripts/optout-sync-src.mjs", import.meta.url));
 
 export interface CliResult {
   code: number | null;
