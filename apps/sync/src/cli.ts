@@ -2,7 +2,17 @@ import { parseArgs } from "node:util";
 import { HELP } from "./commands/help.ts";
 import { ConfigError, EXIT } from "./errors.ts";
 
-const COMMANDS = ["run", "once", "status", "verify", "backfill", "block", "unblock"] as const;
+const COMMANDS = [
+  "run",
+  "once",
+  "status",
+  "verify",
+  "backfill",
+  "block",
+  "unblock",
+  "import",
+  "export",
+] as const;
 type Command = (typeof COMMANDS)[number];
 
 /** Which options each command takes (besides --help). */
@@ -14,7 +24,12 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   backfill: [],
   block: ["account", "address", "channel", "sender", "reason", "occurred-at"],
   unblock: ["account", "address", "channel", "sender", "reason", "occurred-at"],
+  import: ["format", "edge", "key", "json"],
+  export: ["format", "edge", "key", "output"],
 };
+
+/** Commands that talk to the edge as an account (its API key), not as the sync daemon. */
+const ACCOUNT_COMMANDS: readonly Command[] = ["import", "export"];
 
 function usageError(message: string, command?: Command): number {
   process.stderr.write(
@@ -37,6 +52,10 @@ const parse = (args: string[]) =>
       sender: { type: "string" },
       reason: { type: "string" },
       "occurred-at": { type: "string" },
+      format: { type: "string" },
+      edge: { type: "string" },
+      key: { type: "string" },
+      output: { type: "string", short: "o" },
     },
   });
 
@@ -61,7 +80,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     return usageError(`unknown command '${positionals[0]}' (commands: ${COMMANDS.join(", ")})`);
   }
-  if (positionals.length > 1) return usageError(`unexpected argument '${positionals[1]}'`, command);
+  // `import FILE` takes the file; no other command takes an argument.
+  const maxPositionals = command === "import" ? 2 : 1;
+  if (positionals.length > maxPositionals)
+    return usageError(`unexpected argument '${positionals[maxPositionals]}'`, command);
   for (const [name, value] of Object.entries(values)) {
     if (name === "help" || value === undefined) continue;
     if (!COMMAND_OPTIONS[command].includes(name)) {
@@ -74,10 +96,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // Every command but block/unblock talks to the edge: a missing token is reported with the rest.
     const config = loadConfig(process.env, process.cwd(), {
-      requireSyncToken: command !== "block" && command !== "unblock",
+      requireSyncToken: command !== "block" && command !== "unblock" && !ACCOUNT_COMMANDS.includes(command),
     });
-    // backfill shows a progress bar; its per-batch log lines would only clutter it.
-    const quiet = command === "backfill" && !process.env.LOG_LEVEL;
+    // backfill, import and export show progress; per-batch log lines would only clutter it.
+    const quiet = (command === "backfill" || ACCOUNT_COMMANDS.includes(command)) && !process.env.LOG_LEVEL;
     const log = createLogger(quiet ? "warn" : config.logLevel);
     switch (command) {
       case "run":
@@ -96,6 +118,15 @@ export async function main(argv: string[]): Promise<number> {
       case "block":
       case "unblock":
         return await (await import("./commands/outbox.ts")).outboxCommand(command, values, config, log);
+      case "import":
+        return await (await import("./commands/import.ts")).importCommand(
+          positionals[1],
+          values,
+          config,
+          log,
+        );
+      case "export":
+        return await (await import("./commands/export.ts")).exportCommand(values, config, log);
     }
   } catch (e) {
     if (e instanceof ConfigError) {

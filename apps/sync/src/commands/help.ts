@@ -40,6 +40,8 @@ Commands:
   backfill load the whole feed into an empty database, with progress
   block    queue an opt-out in the outbox (pushed to the edge by run/once)
   unblock  queue an opt-in (removal) in the outbox
+  import   import a blocklist file (CSV or NDJSON) into an account, resumable
+  export   export an account's active entries as CSV or NDJSON
 
 Options:
   -h, --help   show help (also: optout-sync <command> --help)
@@ -119,6 +121,41 @@ running daemon ('run', or the next 'once') pushes it to the edge, where it is re
 ${OUTBOX_OPTIONS}
 
 ${ENV}`,
+
+  import: `Usage: optout-sync import FILE [--format csv|ndjson] [--edge URL] [--key KEY] [--json]
+
+Imports a blocklist file into the account the API key belongs to (POST /v1/blocklist/import):
+every readable row blocks its address (a ledger event with source 'import'), rows already
+blocked that way are counted unchanged, unreadable rows are refused and listed with their row
+numbers. CSV needs a header line (address or phone/email, and optionally channel, scope or
+sender, reason, occurredAt or date); NDJSON is one object per line with the same names.
+The file is named by its SHA-256: a run that is cut resumes where the edge stopped (retried up
+to 6 times; or run the same command again), and importing a file again changes nothing.
+Progress: a bar on a terminal, a line every 100,000 rows otherwise; the report goes to stdout.
+Exits 0 when the import is complete (even with refused rows), 1 when it could not finish.
+
+Options:
+  --format <csv|ndjson>  the file's format          (default: from its extension)
+  --edge <url>           the edge's base URL          (default: EDGE_URL)
+  --key <key>            the account's API key        (default: OPTOUT_API_KEY)
+  --json                 print the report as one JSON object
+
+Environment: EDGE_URL, EDGE_ALLOW_HTTP, OPTOUT_API_KEY (the account's API key, sk_live_… or
+sk_test_…; SYNC_TOKEN is not used), REQUEST_TIMEOUT_MS, LOG_LEVEL.`,
+
+  export: `Usage: optout-sync export [--format csv|ndjson] [--output FILE] [--edge URL] [--key KEY]
+
+Streams the account's active entries (GET /v1/blocklist/export) to FILE (written as FILE.partial
+and renamed when complete) or to stdout, in the columns import reads (address, channel, scope,
+reason, occurredAt): an export imports again, as unchanged rows.
+
+Options:
+  --format <csv|ndjson>  (default: from --output's extension, else csv)
+  -o, --output <file>    where to write                (default: stdout)
+  --edge <url>           the edge's base URL          (default: EDGE_URL)
+  --key <key>            the account's API key        (default: OPTOUT_API_KEY)
+
+Environment: EDGE_URL, EDGE_ALLOW_HTTP, OPTOUT_API_KEY, LOG_LEVEL.`,
 
   unblock: `Usage: optout-sync unblock --account <id> --address <address> [options]
 
