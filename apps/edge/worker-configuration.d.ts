@@ -15,6 +15,12 @@ declare namespace Cloudflare {
 		SYNC_TOKEN: string;
 		EDGE_SECRET: string;
 		ENVIRONMENT: string;
+		VONAGE_API_BASE_URL: string;
+		TELNYX_API_BASE_URL: string;
+		INFOBIP_API_BASE_URL: string;
+		SINCH_API_BASE_URL: string;
+		BANDWIDTH_API_BASE_URL: string;
+		BIRD_API_BASE_URL: string;
 		LEDGER_WRITER: DurableObjectNamespace<import("./src/index").LedgerWriter>;
 	}
 }

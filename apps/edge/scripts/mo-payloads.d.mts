@@ -36,3 +36,10 @@ export declare function signWebhook(
   provider: string,
   input: SignInput,
 ): Promise<{ url: string; body: string; headers: Record<string, string> }>;
+
+/** A WhatsApp Cloud API webhook (`messages` field): texts, quick-reply buttons and statuses. */
+export declare function whatsappPayload(input: {
+  to: string;
+  messages?: { id: string; from: string; text?: string; button?: string; receivedAt?: Date }[];
+  statuses?: { id: string; recipient: string; status: string; at?: Date; errorCode?: number }[];
+}): { body: string; contentType: string };

@@ -173,9 +173,52 @@ export function inboundPayload(provider, m) {
       return json({
         messages: [{ id: m.id, from: m.from, to: m.to, text: m.text, receivedAt: at.toISOString() }],
       });
+    case "whatsapp":
+      return whatsappPayload({ to: m.to, messages: [{ ...m, receivedAt: at }] });
     default:
       throw new Error(`unknown provider ${provider}`);
   }
+}
+
+/**
+ * A WhatsApp Cloud API webhook (Meta's "messages" field): text messages, quick-reply button taps
+ * (`button: { payload, text }`) and statuses, for one business number `to`.
+ * @param {{ to: string; messages?: { id: string; from: string; text?: string; button?: string; receivedAt?: Date }[];
+ *   statuses?: { id: string; recipient: string; status: string; at?: Date; errorCode?: number }[] }} input
+ */
+export function whatsappPayload({ to, messages = [], statuses = [] }) {
+  const unix = (date) => String(Math.floor((date ?? new Date()).getTime() / 1000));
+  const value = {
+    messaging_product: "whatsapp",
+    metadata: { display_phone_number: digits(to), phone_number_id: "106540352242922" },
+  };
+  if (messages.length > 0) {
+    value.contacts = messages.map((m) => ({ profile: { name: "Kerry Fisher" }, wa_id: digits(m.from) }));
+    value.messages = messages.map((m) => ({
+      from: digits(m.from),
+      id: m.id,
+      timestamp: unix(m.receivedAt),
+      ...(m.button !== undefined
+        ? { type: "button", button: { payload: m.button, text: m.button } }
+        : { type: "text", text: { body: m.text ?? "" } }),
+    }));
+  }
+  if (statuses.length > 0) {
+    value.statuses = statuses.map((s) => ({
+      id: s.id,
+      status: s.status,
+      timestamp: unix(s.at),
+      recipient_id: digits(s.recipient),
+      ...(s.errorCode !== undefined ? { errors: [{ code: s.errorCode, title: "error" }] } : {}),
+    }));
+  }
+  return {
+    body: JSON.stringify({
+      object: "whatsapp_business_account",
+      entry: [{ id: "102290129340398", changes: [{ field: "messages", value }] }],
+    }),
+    contentType: "application/json",
+  };
 }
 
 async function hmac(hash, key, data) {
@@ -271,6 +314,9 @@ export async function signWebhook(provider, { url, body, contentType, secret, ti
       headers["x-sinch-webhook-signature-algorithm"] = "HmacSHA256";
       return { url, body, headers };
     }
+    case "whatsapp":
+      headers["x-hub-signature-256"] = `sha256=${hexOf(await hmac("SHA-256", secret, body))}`;
+      return { url, body, headers };
     case "messagebird": {
       const bodyHash = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(body)));
       const prefix = encoder.encode(`${t}\n${url}\n`);

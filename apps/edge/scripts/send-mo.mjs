@@ -5,19 +5,23 @@
 //
 //   node scripts/send-mo.mjs --provider twilio --account acc_... --secret <auth token> \
 //     --from +14155550100 --to +14155550199 --text 'Stop.' [--id SM...] [--base http://127.0.0.1:8787]
+//   node scripts/send-mo.mjs --provider whatsapp --account acc_... --secret <app secret> --button 'Stop promotions'
+//   node scripts/send-mo.mjs --provider whatsapp --account acc_... --secret <app secret> --status read --id wamid...
 //
 // --secret is what the account stored with PUT /v1/providers/{provider} (for telnyx: the
 // PKCS#8 private key in base64; `--telnyx-keys` prints a new pair). --algorithm picks Vonage's
 // method (sha1, sha256, sha512). --forge signs with a wrong secret; --stale with a timestamp
 // 10 minutes old. Prints the status and the body; exits 1 unless the answer is 2xx.
 import { parseArgs } from "node:util";
-import { inboundPayload, PROVIDERS, signWebhook, telnyxKeyPair } from "./mo-payloads.mjs";
+import { inboundPayload, PROVIDERS, signWebhook, telnyxKeyPair, whatsappPayload } from "./mo-payloads.mjs";
+
+const ALL_PROVIDERS = [...PROVIDERS, "whatsapp"];
 
 const USAGE = `usage: node scripts/send-mo.mjs --account acc_... --secret <secret> [options]
 
 Posts an inbound message to /mo/{provider}/{account}, signed as the provider signs it.
 
-  --provider P     ${"twilio"} (default), vonage, plivo, telnyx, infobip, sinch, bandwidth, messagebird, generic
+  --provider P     ${"twilio"} (default), vonage, plivo, telnyx, infobip, sinch, bandwidth, messagebird, whatsapp, generic
   --account ID     the account id (required)
   --secret S       what the account stored with PUT /v1/providers/{provider} (required)
   --text T         the message text (default STOP)
@@ -25,6 +29,8 @@ Posts an inbound message to /mo/{provider}/{account}, signed as the provider sig
   --id ID          the provider's message id (default: a new one; repeat one to test replays)
   --base URL       the edge (default $EDGE_URL or http://127.0.0.1:$EDGE_PORT|8787)
   --algorithm A    Vonage signature method: sha1, sha256, sha512
+  --button B       whatsapp: a quick-reply button tap with this payload (e.g. 'Stop promotions')
+  --status S       whatsapp: a status (sent, delivered, read, failed) of the message --id to --from
   --forge          sign with a wrong secret (expect 401)
   --stale          sign with a timestamp 10 minutes old (expect 401 where the scheme has one)
   --telnyx-keys    print a new Ed25519 key pair for Telnyx and exit
@@ -44,6 +50,8 @@ try {
       to: { type: "string", default: "+14155550199" },
       text: { type: "string", default: "STOP" },
       id: { type: "string" },
+      button: { type: "string" },
+      status: { type: "string" },
       base: {
         type: "string",
         default: process.env.EDGE_URL ?? `http://127.0.0.1:${process.env.EDGE_PORT ?? "8787"}`,
@@ -75,7 +83,9 @@ const fail = (message) => {
   console.error(`send-mo: ${message}`);
   process.exit(2);
 };
-if (!PROVIDERS.includes(values.provider)) fail(`--provider must be one of ${PROVIDERS.join(", ")}`);
+if (!ALL_PROVIDERS.includes(values.provider)) fail(`--provider must be one of ${ALL_PROVIDERS.join(", ")}`);
+if ((values.button || values.status) && values.provider !== "whatsapp")
+  fail("--button and --status are whatsapp's");
 if (!values.account) fail("--account acc_... is required");
 if (!values.secret) fail("--secret is required (what the account stored for the provider)");
 
@@ -91,7 +101,18 @@ const message = {
   to: values.to,
   text: values.text,
 };
-const { body, contentType } = inboundPayload(values.provider, message);
+const { body, contentType } =
+  values.provider !== "whatsapp"
+    ? inboundPayload(values.provider, message)
+    : values.status
+      ? whatsappPayload({
+          to: values.to,
+          statuses: [{ id: message.id, recipient: values.from, status: values.status }],
+        })
+      : whatsappPayload({
+          to: values.to,
+          messages: [{ ...message, ...(values.button ? { button: values.button } : {}) }],
+        });
 const signed = await signWebhook(values.provider, {
   url,
   body,

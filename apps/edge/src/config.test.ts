@@ -64,6 +64,16 @@ describe("readConfig", () => {
       field: "PUBLIC_BASE_URL",
     },
     { name: "an unknown environment", vars: { ...valid, ENVIRONMENT: "prod" }, field: "ENVIRONMENT" },
+    // Where SNS certificates come from is Amazon's, except in tests and local development.
+    ...(["staging", "production"] as const).map((environment) => ({
+      name: `an SNS stand-in in ${environment}`,
+      vars: {
+        ...(environment === "production" ? production : valid),
+        ENVIRONMENT: environment,
+        SNS_BASE_URL_OVERRIDE: "http://127.0.0.1:9999",
+      },
+      field: "SNS_BASE_URL_OVERRIDE",
+    })),
   ])("refuses $name as misconfigured, naming $field without echoing values", ({ vars, field }) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     let thrown: unknown;

@@ -1,3 +1,4 @@
+import { SEND_API_DEFAULT_BASE_URLS, type SendApiProvider } from "@optout/core";
 import { z } from "zod";
 import { ApiError } from "./lib/errors.ts";
 import { log } from "./lib/log.ts";
@@ -35,6 +36,13 @@ export const Config = z
      * Never ledger events. At least 62: a message's deadlines all fall due within 61 days of it.
      */
     RETENTION_DAYS: z.coerce.number().int().min(62).max(3650).default(DEFAULT_RETENTION_DAYS),
+    /**
+     * Tests and local development only: the origin that stands in for Amazon SNS. SNS signing
+     * certificates and subscription confirmations are then fetched from
+     * `<override>/<sns host>/<path>` instead of `https://<sns host>/<path>`. Refused in staging and
+     * production, and never per tenant: which hosts the edge fetches from is a deployment decision.
+     */
+    SNS_BASE_URL_OVERRIDE: UrlOrEmpty.default(""),
   })
   // One token must never open another door.
   .refine((c) => c.ADMIN_TOKEN !== c.SYNC_TOKEN, {
@@ -45,6 +53,10 @@ export const Config = z
     message: "must differ from ADMIN_TOKEN and SYNC_TOKEN",
     path: ["EDGE_SECRET"],
   })
+  .refine(
+    (c) => c.SNS_BASE_URL_OVERRIDE === "" || c.ENVIRONMENT === "development" || c.ENVIRONMENT === "test",
+    { message: "may only be set when ENVIRONMENT is development or test", path: ["SNS_BASE_URL_OVERRIDE"] },
+  )
   .superRefine((c, ctx) => {
     if (c.ENVIRONMENT !== "production") return;
     for (const name of PRODUCTION_SECRETS) {
@@ -90,4 +102,42 @@ export function readConfig(env: Env): Config {
  */
 export function publicOrigin(config: Config, requestUrl: string): string {
   return (config.PUBLIC_BASE_URL || new URL(requestUrl).origin).replace(/\/+$/, "");
+}
+
+/**
+ * Where the send APIs confirmations go through live: deployment settings (never a tenant's input),
+ * `<PROVIDER>_API_BASE_URL`, empty or absent for the provider's own (core
+ * `SEND_API_DEFAULT_BASE_URLS`). Tests point them at a local stand-in. Plain http only outside
+ * production: in production a send API carries the provider credentials.
+ */
+export const SEND_API_BASE_URL_VARS: Readonly<Record<SendApiProvider, string>> = {
+  vonage: "VONAGE_API_BASE_URL",
+  telnyx: "TELNYX_API_BASE_URL",
+  infobip: "INFOBIP_API_BASE_URL",
+  sinch: "SINCH_API_BASE_URL",
+  bandwidth: "BANDWIDTH_API_BASE_URL",
+  messagebird: "BIRD_API_BASE_URL",
+};
+
+const baseUrlCache = new WeakMap<object, Map<SendApiProvider, string>>();
+
+/** The base URL of `provider`'s send API in this deployment; throws if the setting is malformed. */
+export function sendApiBaseUrl(env: object, provider: SendApiProvider): string {
+  let cache = baseUrlCache.get(env);
+  if (!cache) {
+    cache = new Map();
+    baseUrlCache.set(env, cache);
+  }
+  const cached = cache.get(provider);
+  if (cached) return cached;
+  const vars = env as Record<string, unknown>;
+  const name = SEND_API_BASE_URL_VARS[provider];
+  const raw = typeof vars[name] === "string" ? (vars[name] as string).trim() : "";
+  const value = raw === "" ? SEND_API_DEFAULT_BASE_URLS[provider] : raw;
+  const production = (vars.ENVIRONMENT ?? "production") === "production";
+  const parsed = z.url({ protocol: production ? /^https$/ : /^https?$/ }).safeParse(value);
+  if (!parsed.success) throw new Error(`${name} must be an ${production ? "https" : "http(s)"} URL`);
+  const url = parsed.data.replace(/\/+$/, "");
+  cache.set(provider, url);
+  return url;
 }

@@ -35,6 +35,11 @@ export const CREDENTIALS: Record<
   },
   messagebird: { stored: { secret: "bird-signing-key-5678" }, signingSecret: "bird-signing-key-5678" },
   generic: { stored: { secret: "whsec_optout_generic_test" }, signingSecret: "whsec_optout_generic_test" },
+  // Not in PROVIDERS (its keywords act on the whatsapp channel): see routes/mo/whatsapp.test.ts.
+  whatsapp: {
+    stored: { secret: "whatsapp-app-secret-0123456789", options: { verifyToken: "meta-verify-token-42" } },
+    signingSecret: "whatsapp-app-secret-0123456789",
+  },
 };
 
 /** A forged credential of the same kind, for each provider. */

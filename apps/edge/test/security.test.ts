@@ -6,7 +6,7 @@
  * operation is gone, or a new route the document calls public without being listed as such.
  */
 import { env } from "cloudflare:workers";
-import { type ConsentEvent, signGenericWebhook } from "@optout/core";
+import { type ConsentEvent, sha256Hex, signGenericWebhook } from "@optout/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
@@ -45,19 +45,26 @@ const PUBLIC_OPERATIONS: readonly OperationKey[] = [
   // The provider's signature is the credential: see "inbound webhooks" below.
   "POST /mo/{provider}/{accountId}",
   "GET /mo/{provider}/{accountId}",
+  "POST /events/{provider}/{accountId}",
 ];
 
-/** One request to an operation: its path parameters, query and JSON body. */
+/** One request to an operation: its path parameters, query and JSON body (or a file and its headers). */
 interface Sample {
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: unknown;
+  file?: { text: string; headers: Record<string, string> };
 }
+
+/** The owner's blocklist file: imported in setup, so its sample is a replay and its report exists. */
+const ownersFile = "address,channel\n+14155550797,sms\n";
+const ownersFileDigest = await sha256Hex(ownersFile);
 
 let owner: TestAccount;
 let stranger: TestAccount;
 let revoked: TestAccount;
 let ownersEvidence: ConsentEvent[];
+let ownersReviewId: string;
 const ownersAddress = "+14155550701";
 let ownersMessageSentAt: string | undefined;
 
@@ -93,6 +100,11 @@ const samples: Record<OperationKey, () => Sample> = {
   "POST /v1/blocklist": () => ({ body: { address: "+14155550799" } }),
   "DELETE /v1/blocklist": () => ({ body: { address: ownersAddress } }),
   "GET /v1/blocklist": () => ({}),
+  "POST /v1/blocklist/import": () => ({
+    file: { text: ownersFile, headers: { "content-type": "text/csv", "x-import-digest": ownersFileDigest } },
+  }),
+  "GET /v1/blocklist/import/{digest}": () => ({ params: { digest: ownersFileDigest } }),
+  "GET /v1/blocklist/export": () => ({}),
   "GET /v1/check": () => ({ query: { address: ownersAddress, sender: "ACME", channel: "sms" } }),
   "POST /v1/check": () => ({ body: { items: [{ address: ownersAddress, sender: "ACME", channel: "sms" }] } }),
   "GET /v1/changes": () => ({}),
@@ -137,6 +149,7 @@ const samples: Record<OperationKey, () => Sample> = {
   "GET /v1/keyword-rules/settings": () => ({}),
   "PUT /v1/keyword-rules/settings": () => ({ body: { supportContact: "intruder" } }),
   "GET /v1/review": () => ({}),
+  "POST /v1/review/{id}": () => ({ params: { id: ownersReviewId }, body: { decision: "opt_out" } }),
 };
 
 const { operations } = await documentOperations();
@@ -161,10 +174,15 @@ const authenticated: AuthenticatedOperation[] = operations
   }));
 
 /** The operation's sample as a request: path parameters filled in, query appended, body as JSON. */
-function requestOf(op: AuthenticatedOperation): { url: string; method: string; body?: string } {
+function requestOf(op: AuthenticatedOperation): {
+  url: string;
+  method: string;
+  body?: string;
+  headers: Record<string, string>;
+} {
   const sample = samples[op.key];
   if (!sample) throw new Error(`no sample request for ${op.key}: add one to \`samples\``);
-  const { params = {}, query, body } = sample();
+  const { params = {}, query, body, file } = sample();
   const url = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const value = params[name];
     if (value === undefined) throw new Error(`the sample for ${op.key} has no path parameter ${name}`);
@@ -173,15 +191,14 @@ function requestOf(op: AuthenticatedOperation): { url: string; method: string; b
   return {
     url: query ? `${url}?${new URLSearchParams(query)}` : url,
     method: op.method,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: file ? file.text : body === undefined ? undefined : JSON.stringify(body),
+    headers: file ? file.headers : body === undefined ? {} : { "content-type": "application/json" },
   };
 }
 
 function send(op: AuthenticatedOperation, authorization: string | null): Promise<Response> {
-  const { url, method, body } = requestOf(op);
-  const headers: Record<string, string> = {};
+  const { url, method, body, headers } = requestOf(op);
   if (authorization !== null) headers.authorization = authorization;
-  if (body !== undefined) headers["content-type"] = "application/json";
   return call(url, { method, headers, body });
 }
 
@@ -223,6 +240,14 @@ beforeAll(async () => {
   stranger = await createAccount();
   revoked = await createAccount();
   await expectStatus(await block(owner, { address: ownersAddress, reason: "owner's secret" }), 201);
+  await expectStatus(
+    await call("/v1/blocklist/import", {
+      method: "POST",
+      headers: { ...bearer(owner.apiKey), "content-type": "text/csv", "x-import-digest": ownersFileDigest },
+      body: ownersFile,
+    }),
+    200,
+  );
   await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE account_id = ?")
     .bind(new Date().toISOString(), revoked.id)
     .run();
@@ -262,6 +287,11 @@ beforeAll(async () => {
     messages: [{ id: "owners-mo", from: ownersAddress, to: "ACME", text: "owner's secret: stop this bill" }],
   });
   await expectStatus(await postWebhook(`/mo/generic/${owner.id}`, review, "owner's secret"), 200);
+  ownersReviewId = String(
+    (await env.DB.prepare("SELECT id FROM inbound_messages WHERE account_id = ? AND review = 1")
+      .bind(owner.id)
+      .first<{ id: number }>())!.id,
+  );
   // The owner's evidence, as a copy another account might present for verification.
   ownersEvidence = (
     await expectStatus<{ events: ConsentEvent[] }>(

@@ -20,10 +20,11 @@ import {
   storageSnapshot,
   type TestAccount,
 } from "./helpers.ts";
-import { configureProvider, postSigned } from "./mo.ts";
+import { configureProvider, mo, postMo, postSigned } from "./mo.ts";
 
 let account: TestAccount;
 let ruleId: string;
+let reviewId: string;
 
 beforeAll(async () => {
   account = await createAccount({ defaultRegion: "US" });
@@ -32,6 +33,14 @@ beforeAll(async () => {
     201,
   );
   ruleId = rule.id;
+  // A message held for review ("don't stop" is not an opt-out until a person says so).
+  await configureProvider(account, "generic");
+  await expectStatus(await postMo(account, "generic", mo("don't stop the reminders")), 200);
+  const held = await expectStatus<{ items: { id: string }[] }>(
+    await callJson("GET", "/v1/review", account.apiKey),
+    200,
+  );
+  reviewId = held.items[0]!.id;
 });
 
 const NUL = "\u0000";
@@ -43,6 +52,8 @@ interface WriteCase {
   /** A valid body with `bad` placed in one text field; `field` is the path the 400 must name. */
   body: (bad: string) => unknown;
   field: string;
+  /** The valid body without the spoiled field, where the field exists only to be spoiled. */
+  plain?: unknown;
 }
 
 const now = () => new Date().toISOString();
@@ -164,6 +175,15 @@ const WRITES: Partial<Record<OperationKey, WriteCase>> = {
     // The only field is a boolean: a spoiled member name is still text the body carries.
     body: (b) => JSON.parse(`{"enabled":false,"x${b === NUL ? "\\u0000" : "\\ud800"}":1}`),
     field: "x",
+    plain: { enabled: false },
+  },
+  "POST /v1/review/{id}": {
+    token: () => account.apiKey,
+    path: () => `/v1/review/${reviewId}`,
+    // Only an enum: a spoiled member name is the text.
+    body: (b) => JSON.parse(`{"decision":"dismiss","x${b === NUL ? "\\u0000" : "\\ud800"}":1}`),
+    field: "x",
+    plain: { decision: "dismiss" },
   },
   "PUT /v1/keyword-rules/settings": {
     token: () => account.apiKey,
@@ -177,7 +197,10 @@ const WRITES: Partial<Record<OperationKey, WriteCase>> = {
 const READ_ONLY = new Set<OperationKey>(["POST /v1/check", "POST /v1/evidence/verify"]);
 
 /** Providers' webhooks: such text is cleaned out, never refused, so a real STOP is never lost. */
-const CLEANED = new Set<OperationKey>(["POST /mo/{provider}/{accountId}"]);
+const CLEANED = new Set<OperationKey>([
+  "POST /mo/{provider}/{accountId}",
+  "POST /events/{provider}/{accountId}",
+]);
 
 describe("every JSON route is covered", () => {
   it("is listed as a write (with a sample) or as read-only", async () => {
@@ -221,7 +244,7 @@ describe("the samples are otherwise valid", () => {
     "$key accepts its sample with plain text",
     async ({ key, c }) => {
       const method = key.split(" ")[0]!;
-      const body = key === "PATCH /v1/keyword-rules/{id}" ? { enabled: false } : c.body("");
+      const body = c.plain ?? c.body("");
       const res = await callJson(method, c.path(), c.token(), body);
       expect(res.status, `${key}: ${await res.clone().text()}`).toBeLessThan(300);
     },

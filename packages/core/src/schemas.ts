@@ -25,7 +25,12 @@ export type Scope = z.infer<typeof Scope>;
 export const ConsentAction = z.enum(["opt_out", "opt_in"]);
 export type ConsentAction = z.infer<typeof ConsentAction>;
 
-export const ConsentSource = z.enum(["keyword", "link", "trigger", "api", "import", "primary"]);
+/**
+ * Where a change came from. `provider`: a sending provider reported it (an email provider's own
+ * unsubscribe or suppression event, or an SMS/WhatsApp send refused because the recipient opted out
+ * at the provider or carrier), read from its event webhook (`POST /events/{provider}/{accountId}`).
+ */
+export const ConsentSource = z.enum(["keyword", "link", "trigger", "api", "import", "primary", "provider"]);
 export type ConsentSource = z.infer<typeof ConsentSource>;
 
 /** ISO-8601 instant with an explicit offset, normalized by the producer to UTC `...Z`. */

@@ -31,6 +31,7 @@ async function deliverConcurrently(text: string, times: number) {
       parsedAt: 0,
       now: new Date(),
       requestId: "req-race",
+      confirmVia: "reply",
     });
   const results = await Promise.all(Array.from({ length: times }, deliver));
   return { account, results };

@@ -13,24 +13,22 @@
 import {
   type ClassifyOptions,
   classifyInbound,
-  decideSend,
   type InboundMessage,
   type InboundPlan,
   type InboundProvider,
-  inboundConfirmation,
+  inboundChannel,
   inboundOccurredAt,
   isDomainError,
   type KeywordRule,
   type KeywordSettings,
   normalizeAddress,
+  type ProviderOptOutPlan,
   planInboundMessage,
   type ReplyItem,
+  type TriggerEvent,
 } from "@optout/core";
 import { commitWrite } from "../writer/client.ts";
-import type { InboundMessageResult } from "../writer/ops.ts";
-
-/** Inbound messages are SMS: keyword opt-outs block the sms channel (covers SMS, MMS and RCS). */
-const CHANNEL = "sms" as const;
+import type { ConfirmContext, InboundMessageResult } from "../writer/ops.ts";
 
 export interface InboundAccount {
   id: string;
@@ -49,6 +47,10 @@ export interface ApplyInboundInput {
   parsedAt: number;
   now: Date;
   requestId: string;
+  /** How confirmations go out: in the answer, through the send API (after the commit), or not. */
+  confirmVia: ConfirmContext["via"];
+  /** WhatsApp: the webhook's statuses, committed with its messages. */
+  statuses?: { events: TriggerEvent[]; optOuts: ProviderOptOutPlan[] };
 }
 
 /** Why a message was not recorded: its sender address could not be read, or is not a phone number. */
@@ -62,13 +64,29 @@ export interface ApplyInboundResult {
   rejected: RejectedMessage[];
   /** One per recorded (or replayed) message, in message order. */
   applied: InboundMessageResult[];
-  /** Confirmations, in message order, for the provider's reply format. */
+  /** Confirmations, in message order, for the provider's reply format (`confirmVia: "reply"`). */
   replies: ReplyItem[];
 }
 
+/** The confirmation context of an account's op: brand, support contact and rules' own replies. */
+export function confirmContext(
+  via: ConfirmContext["via"],
+  brand: string,
+  settings: KeywordSettings,
+  rules: readonly KeywordRule[],
+): ConfirmContext {
+  const ruleReplies: ConfirmContext["ruleReplies"] = {};
+  for (const rule of rules) if (Object.keys(rule.replies).length > 0) ruleReplies[rule.id] = rule.replies;
+  return { via, brand, supportContact: settings.supportContact ?? null, ruleReplies };
+}
+
 /** The language that breaks ties between packs (STOP is English and French): the account's first. */
-export function classifyOptions(sender: string, settings: KeywordSettings): ClassifyOptions {
-  return { sender, channel: CHANNEL, language: settings.languages?.[0] };
+export function classifyOptions(
+  sender: string,
+  settings: KeywordSettings,
+  channel: "sms" | "whatsapp" = "sms",
+): ClassifyOptions {
+  return { sender, channel, language: settings.languages?.[0] };
 }
 
 /**
@@ -96,6 +114,7 @@ export async function applyInbound(
   input: ApplyInboundInput,
 ): Promise<ApplyInboundResult> {
   const rejected: RejectedMessage[] = [];
+  const channel = inboundChannel(input.provider);
   const plans: { message: InboundMessage; plan: InboundPlan }[] = [];
   const seenInRequest = new Set<string>();
   for (const [index, message] of input.messages.entries()) {
@@ -114,38 +133,37 @@ export async function applyInbound(
         provider: input.provider,
         message,
         address: read.address,
-        classification: classifyInbound(message.text, input.rules, classifyOptions(sender, input.settings)),
+        classification: classifyInbound(
+          message.text,
+          input.rules,
+          classifyOptions(sender, input.settings, channel),
+        ),
         occurredAt: inboundOccurredAt(message, input.parsedAt, input.now),
-        channel: CHANNEL,
+        channel,
         requestId: input.requestId,
       }),
     });
   }
-  if (plans.length === 0) return { rejected, applied: [], replies: [] };
+  const statuses = input.statuses;
+  const hasStatuses = statuses !== undefined && (statuses.events.length > 0 || statuses.optOuts.length > 0);
+  if (plans.length === 0 && !hasStatuses) return { rejected, applied: [], replies: [] };
 
+  // The writer decides each confirmation from what it commits (and records the ones owed to a
+  // send API in the same batch); the answer carries the rest.
   const { messages: applied } = await commitWrite(env, input.account.id, {
     kind: "inbound",
     provider: input.provider,
     messages: plans.map((p) => p.plan),
+    confirm: confirmContext(input.confirmVia, input.account.name, input.settings, input.rules),
+    ...(hasStatuses ? { statuses } : {}),
   });
 
-  const rulesById = new Map(input.rules.map((r) => [r.id, r]));
   const replies: ReplyItem[] = [];
-  applied.forEach((result, i) => {
-    if (result.replay) return;
-    const { message, plan } = plans[i]!;
-    const stillOptedOut =
-      plan.classification.action === "opt_in" &&
-      !decideSend(result.activeAfter, { sender: plan.sender, channel: CHANNEL }).allowed;
-    const text = inboundConfirmation({
-      classification: plan.classification,
-      changed: result.changed,
-      stillOptedOut,
-      brand: input.account.name,
-      settings: input.settings,
-      rule: plan.classification.ruleId ? rulesById.get(plan.classification.ruleId) : undefined,
+  if (input.confirmVia === "reply") {
+    applied.forEach((result, i) => {
+      if (!result.replay && result.confirmation !== null)
+        replies.push({ message: plans[i]!.message, text: result.confirmation });
     });
-    if (text !== null) replies.push({ message, text });
-  });
+  }
   return { rejected, applied, replies };
 }

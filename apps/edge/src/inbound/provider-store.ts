@@ -2,18 +2,20 @@
  * Provider credentials in D1, and the one read an inbound webhook makes before it can verify:
  * the account, its credential for the provider and its keyword settings, in one query.
  */
-import type { InboundProvider, ProviderCredentialsInput } from "@optout/core";
+import type { ConfiguredProvider, InboundProvider, ProviderConfigInput, SendCredentials } from "@optout/core";
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { providerCredentials } from "../db/schema/index.ts";
 import { type KeywordState, type KeywordStateColumns, keywordStateFrom } from "./keyword-store.ts";
 
-export type ProviderOptions = ProviderCredentialsInput["options"];
+export type ProviderOptions = ProviderConfigInput["options"];
 
-/** A configured provider as the API shows it: never the secret. */
+/** A configured provider as the API shows it: never the secret, the verify token or send credentials. */
 export interface ProviderView {
-  provider: InboundProvider;
+  provider: ConfiguredProvider;
   options: ProviderOptions;
+  /** Send credentials are stored: confirmations go out through the provider's send API. */
+  sendConfigured: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -21,20 +23,30 @@ export interface ProviderView {
 export async function writeProviderCredentials(
   db: Db,
   accountId: string,
-  provider: InboundProvider,
-  input: ProviderCredentialsInput,
+  provider: ConfiguredProvider,
+  input: ProviderConfigInput,
 ): Promise<ProviderView> {
+  // Amazon SES has no shared secret (SNS messages are checked against Amazon's certificate).
+  const secret = input.secret ?? "";
   const now = new Date().toISOString();
   const options = JSON.stringify(input.options);
+  // Replaced whole, like the secret: a PUT without `send` stops confirmations through the send API.
+  const sendSecret = input.send ? JSON.stringify(input.send) : null;
   const [row] = await db
     .insert(providerCredentials)
-    .values({ accountId, provider, secret: input.secret, options, createdAt: now, updatedAt: now })
+    .values({ accountId, provider, secret, options, sendSecret, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: [providerCredentials.accountId, providerCredentials.provider],
-      set: { secret: input.secret, options, updatedAt: now },
+      set: { secret, options, sendSecret, updatedAt: now },
     })
     .returning({ createdAt: providerCredentials.createdAt });
-  return { provider, options: input.options, createdAt: row?.createdAt ?? now, updatedAt: now };
+  return {
+    provider,
+    options: publicOptions(input.options),
+    sendConfigured: sendSecret !== null,
+    createdAt: row?.createdAt ?? now,
+    updatedAt: now,
+  };
 }
 
 export async function listProviders(db: Db, accountId: string): Promise<ProviderView[]> {
@@ -42,20 +54,25 @@ export async function listProviders(db: Db, accountId: string): Promise<Provider
     .select({
       provider: providerCredentials.provider,
       options: providerCredentials.options,
+      sendSecret: providerCredentials.sendSecret,
       createdAt: providerCredentials.createdAt,
       updatedAt: providerCredentials.updatedAt,
     })
     .from(providerCredentials)
     .where(eq(providerCredentials.accountId, accountId))
     .orderBy(asc(providerCredentials.provider));
-  return rows.map((r) => ({ ...r, options: JSON.parse(r.options) as ProviderOptions }));
+  return rows.map(({ sendSecret, ...r }) => ({
+    ...r,
+    options: publicOptions(JSON.parse(r.options) as ProviderOptions),
+    sendConfigured: sendSecret !== null,
+  }));
 }
 
 /** False if the provider was not configured. */
 export async function deleteProviderCredentials(
   db: Db,
   accountId: string,
-  provider: InboundProvider,
+  provider: ConfiguredProvider,
 ): Promise<boolean> {
   const deleted = await db
     .delete(providerCredentials)
@@ -64,10 +81,16 @@ export async function deleteProviderCredentials(
   return deleted.length > 0;
 }
 
+/** The options as the API shows them: WhatsApp's verify token is a credential, never returned. */
+function publicOptions(options: ProviderOptions): ProviderOptions {
+  const { verifyToken: _, ...shown } = options;
+  return shown;
+}
+
 export interface WebhookTarget {
   account: { id: string; name: string; defaultRegion: string | null };
   /** Null when the account has not configured this provider. */
-  credentials: { secret: string; options: ProviderOptions } | null;
+  credentials: { secret: string; options: ProviderOptions; sendConfigured: boolean } | null;
   keywords: KeywordState;
 }
 
@@ -80,7 +103,7 @@ export async function readWebhookTarget(
   const row = await d1
     .prepare(
       `SELECT a.id AS id, a.name AS name, a.default_region AS defaultRegion,
-        p.secret AS secret, p.options AS options,
+        p.secret AS secret, p.options AS options, p.send_secret IS NOT NULL AS sendConfigured,
         s.default_level AS defaultLevel, s.languages AS languages, s.support_contact AS supportContact,
         s.disabled_defaults AS disabledDefaults, s.rules_version AS rulesVersion
       FROM accounts a
@@ -96,6 +119,7 @@ export async function readWebhookTarget(
         defaultRegion: string | null;
         secret: string | null;
         options: string | null;
+        sendConfigured: number | null;
       } & KeywordStateColumns
     >();
   if (!row) return null;
@@ -104,7 +128,26 @@ export async function readWebhookTarget(
     credentials:
       row.secret === null
         ? null
-        : { secret: row.secret, options: JSON.parse(row.options ?? "{}") as ProviderOptions },
+        : {
+            secret: row.secret,
+            options: JSON.parse(row.options ?? "{}") as ProviderOptions,
+            sendConfigured: Boolean(row.sendConfigured),
+          },
     keywords: keywordStateFrom(row),
   };
+}
+
+/** The send credentials stored for (account, provider), read when a confirmation is sent; null if none. */
+export async function readSendCredentials(
+  d1: D1Database,
+  accountId: string,
+  provider: string,
+): Promise<SendCredentials | null> {
+  const row = await d1
+    .prepare(
+      "SELECT send_secret AS sendSecret FROM provider_credentials WHERE account_id = ?1 AND provider = ?2",
+    )
+    .bind(accountId, provider)
+    .first<{ sendSecret: string | null }>();
+  return row?.sendSecret ? (JSON.parse(row.sendSecret) as SendCredentials) : null;
 }

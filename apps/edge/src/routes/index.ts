@@ -1,5 +1,6 @@
 import { accountRoutes } from "./accounts/index.ts";
 import { blocklistRoutes } from "./blocklist/index.ts";
+import { blocklistTransferRoutes } from "./blocklist/transfer.ts";
 import { changesRoutes } from "./changes/index.ts";
 import { checkRoutes } from "./check/index.ts";
 import { eventRoutes } from "./events/index.ts";
@@ -9,6 +10,7 @@ import { keyRoutes } from "./keys/index.ts";
 import { keywordRuleRoutes } from "./keyword-rules/index.ts";
 import { linkRoutes } from "./links/index.ts";
 import { moRoutes } from "./mo/index.ts";
+import { providerEventRoutes } from "./provider-events/index.ts";
 import { providerRoutes } from "./providers/index.ts";
 import { reviewRoutes } from "./review/index.ts";
 import { senderRoutes } from "./senders/index.ts";
@@ -22,6 +24,7 @@ export const routers = [
   accountRoutes,
   keyRoutes,
   blocklistRoutes,
+  blocklistTransferRoutes,
   checkRoutes,
   changesRoutes,
   syncRoutes,
@@ -35,4 +38,5 @@ export const routers = [
   keywordRuleRoutes,
   reviewRoutes,
   moRoutes,
+  providerEventRoutes,
 ] as const;

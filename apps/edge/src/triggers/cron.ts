@@ -9,11 +9,12 @@
  *  2. KV debts a writer left in kv_outbox for longer than a minute (it died between its commit
  *     and its KV writes, and its alarm did not run) are paid by that writer, from D1.
  *  3. Rows that only grow with traffic are swept after the retention period: settled deadlines,
- *     message events and messages (all of whose deadlines fell due long before). The ledger is
- *     never swept.
+ *     message events, messages (all of whose deadlines fell due long before) and provider event
+ *     receipts. The ledger is never swept.
  */
 import { DEFAULT_RETENTION_DAYS, readConfig } from "../config.ts";
 import { errorName, log } from "../lib/log.ts";
+import { repairConfirmations } from "../writer/confirmation-sender.ts";
 import type { SettleReport } from "../writer/ledger-writer.ts";
 
 export interface CronLimits {
@@ -121,6 +122,13 @@ export async function runTriggerCron(
 
   // Debts are aged by the wall clock their rows were written with, not the scheduled time.
   report.kvRepaired = await repairKvDebts(env, new Date());
+  // Confirmations owed through send APIs that their writers' alarms left unsent.
+  const confirmationWriters = await repairConfirmations(
+    env,
+    new Date(),
+    deps.retentionDays ?? DEFAULT_RETENTION_DAYS,
+  );
+  if (confirmationWriters > 0) log.info("confirmations_repaired", { accounts: confirmationWriters });
   report.swept = await sweep(
     env.DB,
     now,
@@ -190,7 +198,7 @@ async function repairKvDebts(env: CronDeps["env"], now: Date): Promise<number> {
 async function sweep(d1: D1Database, now: Date, retentionDays: number, batch: number, budgetMs: number) {
   const started = Date.now();
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
-  const swept = { deadlines: 0, events: 0, messages: 0 };
+  const swept = { deadlines: 0, events: 0, messages: 0, receipts: 0 };
   const statements = {
     deadlines: d1
       .prepare(
@@ -210,6 +218,13 @@ async function sweep(d1: D1Database, now: Date, retentionDays: number, batch: nu
       .prepare(
         `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages
           WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)`,
+      )
+      .bind(cutoff, batch),
+    // Provider event receipts outlive every provider's redelivery by weeks.
+    receipts: d1
+      .prepare(
+        `DELETE FROM provider_event_receipts WHERE rowid IN (SELECT rowid FROM provider_event_receipts
+          WHERE recorded_at < ?1 ORDER BY recorded_at LIMIT ?2)`,
       )
       .bind(cutoff, batch),
   };

@@ -26,6 +26,7 @@ import {
   eventKey,
   type Needs,
   noNeeds,
+  receiptKey,
   type StoredEvent,
 } from "./knowledge.ts";
 
@@ -49,6 +50,8 @@ export class GroupPlan {
   readonly touched: Needs = noNeeds();
   readonly statements: StatementBuilder[] = [];
   readonly kvLinks = new Set<string>();
+  /** Confirmations this plan records for the send APIs: the writer delivers them after the commit. */
+  confirmationsOwed = 0;
   // What the plan relied on, for the guards.
   private readonly addressVersions = new Map<string, string>();
   private readonly absentMessages = new Set<string>();
@@ -59,6 +62,13 @@ export class GroupPlan {
   private readonly pendingSync = new Set<string>();
   private readonly pendingMessages = new Map<string, StoredMessage>();
   private readonly pendingEvents = new Map<string, StoredEvent>();
+  private readonly pendingReceipts = new Map<string, string | null>();
+  // Addresses whose KV value this plan need not write (see `append`), and those it must.
+  private readonly kvQuiet = new Set<string>();
+  private readonly kvLoud = new Set<string>();
+  // Imports this plan moves: where each stood (guarded) and where this plan leaves it.
+  private readonly importsFrom = new Map<string, number>();
+  private readonly importsTo = new Map<string, number>();
 
   constructor(
     readonly knowledge: AccountKnowledge,
@@ -87,10 +97,33 @@ export class GroupPlan {
     return this.moves.get(key) ?? this.addressEntries(address)?.get(key);
   }
 
-  /** Plans changes after everything planned so far; each sees the moves before it. */
-  async append(changes: readonly LedgerChange[]): Promise<LedgerOutcome[]> {
+  /** Every entry of an address as this plan leaves it so far (moves of earlier ops included). */
+  entriesNow(address: string): AddressEntries {
+    const entries = new Map(this.addressEntries(address) ?? []);
+    for (const [key, moved] of this.moves) if (moved.address === address) entries.set(key, moved);
+    return entries;
+  }
+
+  /**
+   * Plans changes after everything planned so far; each sees the moves before it. `quietNew`
+   * (imports): an address with no entry at all before this plan (its version guarded as `0:0`)
+   * gets no KV write — KV can hold for it only a check's fill, which lives 60 s — unless another
+   * op of the group moves it too. A million-row import then costs no million KV writes.
+   */
+  async append(
+    changes: readonly LedgerChange[],
+    options: { quietNew?: boolean } = {},
+  ): Promise<LedgerOutcome[]> {
     if (changes.length === 0) return [];
-    for (const c of changes) this.addressEntries(c.address);
+    for (const c of changes) {
+      this.addressEntries(c.address);
+      if (options.quietNew && this.addressVersions.get(c.address) === "0:0" && !this.kvLoud.has(c.address))
+        this.kvQuiet.add(c.address);
+      else {
+        this.kvLoud.add(c.address);
+        this.kvQuiet.delete(c.address);
+      }
+    }
     const planned = await planChanges({
       accountId: this.accountId,
       head: this.head,
@@ -133,6 +166,21 @@ export class GroupPlan {
     this.pendingSync.add(changeId);
   }
 
+  /**
+   * A provider event receipt: its fingerprint (null when it has none) if recorded or being
+   * recorded by this plan, else undefined (taken to be absent; the receipt's PRIMARY KEY guards it).
+   */
+  receipt(provider: string, receiptId: string): string | null | undefined {
+    const key = receiptKey(provider, receiptId);
+    this.touched.receipts.add(key);
+    if (this.pendingReceipts.has(key)) return this.pendingReceipts.get(key);
+    return this.knowledge.receipts.get(key);
+  }
+
+  markReceipt(provider: string, receiptId: string, fingerprint: string | null): void {
+    this.pendingReceipts.set(receiptKey(provider, receiptId), fingerprint);
+  }
+
   // ---------- messages, events, rules ----------
 
   message(messageId: string): StoredMessage | null {
@@ -172,6 +220,25 @@ export class GroupPlan {
     return known.rules;
   }
 
+  // ---------- blocklist imports ----------
+
+  /**
+   * Where an import stands (`rows_done`): as this plan leaves it, as read after a failed guard
+   * (null: no such import), or else as its route says; the guard checks the last.
+   */
+  importAt(digest: string, routeSays: number): number | null {
+    this.touched.imports.add(digest);
+    const moved = this.importsTo.get(digest);
+    if (moved !== undefined) return moved;
+    const read = this.knowledge.imports.get(digest);
+    return read !== undefined ? read : routeSays;
+  }
+
+  moveImport(digest: string, from: number, to: number): void {
+    if (!this.importsFrom.has(digest)) this.importsFrom.set(digest, from);
+    this.importsTo.set(digest, to);
+  }
+
   // ---------- the batch ----------
 
   /** The guards: the commit fails whole unless what the plan relied on is still so. */
@@ -209,6 +276,17 @@ export class GroupPlan {
             AND message_id = json_extract(j.value, '$[0]') AND type = json_extract(j.value, '$[1]'))`,
           this.accountId,
           JSON.stringify([...this.absentEvents].map((k) => JSON.parse(k))),
+        ),
+      );
+    }
+    for (const [digest, rowsDone] of this.importsFrom) {
+      out.push(
+        guard(
+          `SELECT 0 WHERE NOT EXISTS
+            (SELECT 1 FROM imports WHERE account_id = ?1 AND digest = ?2 AND rows_done = ?3)`,
+          this.accountId,
+          digest,
+          rowsDone,
         ),
       );
     }
@@ -277,7 +355,9 @@ export class GroupPlan {
 
   /** KV keys this commit makes stale: every address whose entries moved, every link it changed. */
   private kvOwed(): ["entries" | "link", string][] {
-    const addresses = new Set([...this.moves.values()].map((m) => m.address));
+    const addresses = new Set(
+      [...this.moves.values()].map((m) => m.address).filter((a) => !this.kvQuiet.has(a)),
+    );
     return [
       ...[...addresses].map((a) => ["entries", a] as ["entries", string]),
       ...[...this.kvLinks].map((l) => ["link", l] as ["link", string]),
@@ -307,10 +387,12 @@ export class GroupPlan {
       if (!knowledge.addresses.has(address)) knowledge.addresses.set(address, new Map());
     }
     for (const k of this.pendingInbound) knowledge.inbound.set(k, true);
+    for (const [k, fingerprint] of this.pendingReceipts) knowledge.receipts.set(k, fingerprint);
     for (const m of this.pendingMessages.values()) knowledge.messages.set(m.messageId, m);
     for (const [k, v] of this.pendingEvents) knowledge.events.set(k, v);
     for (const id of this.absentMessages) if (!this.pendingMessages.has(id)) knowledge.messages.set(id, null);
     for (const k of this.absentEvents) if (!this.pendingEvents.has(k)) knowledge.events.set(k, null);
+    knowledge.imports.clear();
     return {
       seqOf,
       entryAfter: committedEntry,

@@ -55,6 +55,8 @@ export interface StoredEvent {
 export const inboundKey = (provider: string, providerMessageId: string) =>
   JSON.stringify([provider, providerMessageId]);
 export const eventKey = (messageId: string, type: string) => JSON.stringify([messageId, type]);
+/** A provider event webhook's receipt (an opt-out applied, a Mailgun token seen). */
+export const receiptKey = (provider: string, receiptId: string) => JSON.stringify([provider, receiptId]);
 
 /** A map that forgets its oldest keys past a bound: the writer's memory stays bounded. */
 export class BoundedMap<K, V> extends Map<K, V> {
@@ -79,6 +81,10 @@ export interface Needs {
   /** Messages (and all their events). */
   messages: Set<string>;
   rules: boolean;
+  /** Provider event receipts (`receiptKey`). */
+  receipts: Set<string>;
+  /** Blocklist imports (by digest), read only after a failed guard: their progress moved. */
+  imports: Set<string>;
 }
 
 export const noNeeds = (): Needs => ({
@@ -88,6 +94,8 @@ export const noNeeds = (): Needs => ({
   sync: new Set(),
   messages: new Set(),
   rules: false,
+  receipts: new Set(),
+  imports: new Set(),
 });
 
 export class AccountKnowledge {
@@ -100,6 +108,13 @@ export class AccountKnowledge {
   readonly messages = new BoundedMap<string, StoredMessage | null>(BOUND);
   readonly events = new BoundedMap<string, StoredEvent | null>(BOUND);
   rules: { version: number; rules: StoredRule[] } | undefined;
+  /** Provider event receipts known to be recorded, with their fingerprint (absent: unknown). */
+  readonly receipts = new BoundedMap<string, string | null>(BOUND);
+  /**
+   * Imports' `rows_done` as just read (null: no such import). Not kept across commits: the route
+   * that drives an import knows its progress, and other requests may reset an import directly.
+   */
+  readonly imports = new Map<string, number | null>();
 
   constructor(readonly accountId: string) {}
 
@@ -114,6 +129,8 @@ export class AccountKnowledge {
       for (const type of EVENT_TYPES) this.events.delete(eventKey(id, type));
     }
     if (needs.rules) this.rules = undefined;
+    for (const k of needs.receipts) this.receipts.delete(k);
+    for (const d of needs.imports) this.imports.delete(d);
   }
 
   /**
@@ -231,6 +248,23 @@ export class AccountKnowledge {
         },
       });
     }
+    if (needs.receipts.size > 0) {
+      const keys = [...needs.receipts];
+      statements.push({
+        run: d1
+          .prepare(
+            `SELECT r.provider AS provider, r.receipt_id AS receiptId, r.fingerprint AS fingerprint
+            FROM json_each(?2) j JOIN provider_event_receipts r ON r.account_id = ?1
+              AND r.provider = json_extract(j.value, '$[0]') AND r.receipt_id = json_extract(j.value, '$[1]')`,
+          )
+          .bind(id, JSON.stringify(keys.map((k) => JSON.parse(k)))),
+        take: (r) => {
+          for (const k of keys) this.receipts.delete(k);
+          for (const row of rowsOf<{ provider: string; receiptId: string; fingerprint: string | null }>(r))
+            this.receipts.set(receiptKey(row.provider, row.receiptId), row.fingerprint);
+        },
+      });
+    }
     if (needs.rules) {
       const version = d1
         .prepare("SELECT trigger_rules_version AS version FROM accounts WHERE id = ?1")
@@ -255,6 +289,22 @@ export class AccountKnowledge {
             version: seenVersion,
             rules: rowsOf<Parameters<typeof ruleFromRow>[0]>(r).map(ruleFromRow),
           };
+        },
+      });
+    }
+    if (needs.imports.size > 0) {
+      const digests = [...needs.imports];
+      statements.push({
+        run: d1
+          .prepare(
+            `SELECT digest, rows_done AS rowsDone FROM imports
+            WHERE account_id = ?1 AND digest IN (SELECT value FROM json_each(?2))`,
+          )
+          .bind(id, JSON.stringify(digests)),
+        take: (r) => {
+          for (const d of digests) this.imports.set(d, null);
+          for (const row of rowsOf<{ digest: string; rowsDone: number }>(r))
+            this.imports.set(row.digest, row.rowsDone);
         },
       });
     }

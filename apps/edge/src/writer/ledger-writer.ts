@@ -10,6 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 import { rowsOf } from "../db/json-rows.ts";
 import { errorName, log, safeErrorText } from "../lib/log.ts";
 import { RULE_COLUMNS, ruleFromRow } from "../triggers/rules.ts";
+import { ConfirmationSender } from "./confirmation-sender.ts";
 import type { Committed } from "./group.ts";
 import { GroupPlan } from "./group.ts";
 import { AccountKnowledge, activeOf, type Needs, noNeeds } from "./knowledge.ts";
@@ -42,6 +43,11 @@ const MAX_ATTEMPTS = 3;
 const KV_BACKSTOP_MS = 20_000;
 /** The alarm that continues KV writes an event's budget cut short. */
 const KV_CONTINUE_MS = 100;
+/**
+ * KV keys an import may leave owed before its next rows are answered: an import goes no faster
+ * than KV takes its writes, so the writer's memory stays bounded and KV stays seconds behind.
+ */
+export const IMPORT_KV_BACKLOG = 4000;
 
 function weightOf(op: WriteOp): number {
   switch (op.kind) {
@@ -49,13 +55,19 @@ function weightOf(op: WriteOp): number {
       return op.items.length;
     case "inbound":
       return op.messages.length * 3;
+    case "review":
+      return 3;
     case "link_opt_out":
     case "link_undo":
       return 2;
     case "events":
       return op.events.length * 2;
+    case "provider_events":
+      return (op.events.length + op.optOuts.length) * 2 + 1;
     case "settle":
       return op.deadlines.length * 2;
+    case "import":
+      return op.chunk.items.length + 1;
   }
 }
 
@@ -77,6 +89,8 @@ export class LedgerWriter extends DurableObject<Env> {
   private readonly queue: Queued[] = [];
   private running = false;
   private readonly kv: KvFlusher;
+  /** Confirmations owed through send APIs, sent after their commits (confirmation-sender.ts). */
+  private readonly confirmations: ConfirmationSender;
   /** When the alarm is set to ring (ms), as far as this instance knows; null when none. */
   private alarmAt: number | null = null;
   private settling: Promise<unknown> = Promise.resolve();
@@ -85,13 +99,28 @@ export class LedgerWriter extends DurableObject<Env> {
     super(ctx, env);
     // Out of KV budget for this event: the next event (a request, or this alarm) continues.
     this.kv = new KvFlusher(env.KV, () => void this.armAlarm(KV_CONTINUE_MS));
+    this.confirmations = new ConfirmationSender(
+      env,
+      () => this.knowledge?.accountId,
+      (delayMs) => this.armAlarm(delayMs),
+    );
   }
 
   /** Commits one op with whatever else arrives meanwhile; answers once it is in D1. */
   async commit(accountId: string, op: WriteOp): Promise<WriteAnswer> {
     await this.know(accountId);
     this.kv.freshBudget();
-    return this.enqueue(op);
+    const answer = await this.enqueue(op);
+    if (op.kind === "import") await this.kvBelow(IMPORT_KV_BACKLOG);
+    return answer;
+  }
+
+  /** Waits until at most `max` KV keys are owed (the flush and its alarms make the progress). */
+  private async kvBelow(max: number): Promise<void> {
+    while (this.kv.pending > max) {
+      void this.kv.flush();
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   private enqueue(op: WriteOp): Promise<WriteAnswer> {
@@ -176,6 +205,18 @@ export class LedgerWriter extends DurableObject<Env> {
   }
 
   /** Resolves once every KV write owed by commits made so far has been made. */
+  /** Sends the account's due confirmations (the cron's backstop; the alarm does it too). */
+  async deliverConfirmations(accountId: string): Promise<void> {
+    await this.know(accountId);
+    await this.confirmations.deliver();
+  }
+
+  /** Resolves once the commits so far are in and no confirmation is being sent (for tests). */
+  async confirmationsSettled(): Promise<void> {
+    while (this.running || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.confirmations.settled();
+  }
+
   async kvSettled(): Promise<void> {
     while (this.running || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
     await this.kv.flush();
@@ -198,6 +239,8 @@ export class LedgerWriter extends DurableObject<Env> {
     if (this.kv.pending > 0) await this.kv.flush();
     // Rows younger than this are the in-flight flush's own: leave them to it.
     await this.payOutbox(KV_BACKSTOP_MS / 2);
+    // Confirmations a crash left unsent, and retries that were waiting for this alarm.
+    await this.confirmations.deliver();
     if (this.kv.pending > 0) await this.armAlarm(KV_CONTINUE_MS);
   }
 
@@ -287,6 +330,8 @@ export class LedgerWriter extends DurableObject<Env> {
       }
       const committed = g.settle(batch.seqs(results));
       this.owe(batch.outbox(results), committed);
+      // Sent after the commit, outside the caller's request: the webhook is answered meanwhile.
+      if (g.confirmationsOwed > 0) this.ctx.waitUntil(this.confirmations.deliver());
       return planned.map((p) => (p.ok ? p.finish(committed) : { ok: false, refusal: p.refusal }));
     }
   }

@@ -18,6 +18,7 @@ import {
 } from "@optout/core";
 import { jsonChunks, jsonFields } from "../db/json-rows.ts";
 import type { StoredRule } from "../triggers/rules.ts";
+import { changedBy, decideConfirmation, type OwedConfirmation, recordConfirmations } from "./confirm-plan.ts";
 import { type Committed, eventSeqSql, type GroupPlan } from "./group.ts";
 import { activeOf, inboundKey, type Needs } from "./knowledge.ts";
 import type {
@@ -25,6 +26,8 @@ import type {
   EventsResult,
   FiredTrigger,
   InboundMessageResult,
+  ProviderEventsResult,
+  ReviewResult,
   WriteAnswer,
   WriteOp,
   WriteRefusal,
@@ -42,11 +45,16 @@ export function prefetchOf(op: WriteOp): Partial<Needs> {
     case "inbound":
     case "link_opt_out":
       return { rules: true };
+    case "review":
+      return {};
     case "events":
+    case "provider_events":
       // Re-reports are common: read the messages rather than assume them new and fail the guard.
       return { rules: true, messages: new Set(op.events.map((e) => e.messageId)) };
     case "settle":
       return { messages: new Set(op.deadlines.map((d) => d.messageId)) };
+    case "import":
+      return {};
   }
 }
 
@@ -56,6 +64,8 @@ export async function planOp(g: GroupPlan, op: WriteOp): Promise<Planned> {
       return planChangesOp(g, op);
     case "inbound":
       return planInbound(g, op);
+    case "review":
+      return planReview(g, op);
     case "link_opt_out":
       return planLinkOptOut(g, op);
     case "link_undo":
@@ -68,8 +78,12 @@ export async function planOp(g: GroupPlan, op: WriteOp): Promise<Planned> {
         finish: (c) => ({ ok: true, result: { kind: "events", result: recorded.finish(c) } }),
       };
     }
+    case "provider_events":
+      return planProviderEvents(g, op);
     case "settle":
       return planSettle(g, op);
+    case "import":
+      return planImport(g, op);
   }
 }
 
@@ -162,6 +176,64 @@ async function planChangesOp(g: GroupPlan, op: Extract<WriteOp, { kind: "changes
   };
 }
 
+// ---------- blocklist imports ----------
+
+/**
+ * The next rows of an import, with the import's progress in the same batch: committed only if the
+ * import still stands where the route read it (a second request importing the same file, or a
+ * reset, refuses this one with 409), so each row is recorded once.
+ */
+async function planImport(g: GroupPlan, op: Extract<WriteOp, { kind: "import" }>): Promise<Planned> {
+  const { chunk } = op;
+  const at = g.importAt(chunk.digest, chunk.afterRow);
+  if (at !== chunk.afterRow) {
+    const message =
+      at === null
+        ? "this import was reset (its file did not match its digest); post the file again"
+        : `this import is at row ${at}, not ${chunk.afterRow}: another request is importing the same file; retry to resume`;
+    return { ok: false, refusal: { status: 409, code: "conflict", message } };
+  }
+  g.moveImport(chunk.digest, chunk.afterRow, chunk.toRow);
+  const outcomes = await g.append(
+    chunk.items.map((i) => i.change),
+    { quietNew: true },
+  );
+  let imported = 0;
+  let unchanged = 0;
+  let superseded = 0;
+  for (const o of outcomes) {
+    if (o.status !== "appended") unchanged++;
+    else if (o.applied) imported++;
+    else superseded++;
+  }
+  const accountId = g.accountId;
+  const updatedAt = g.recordedAt;
+  g.statements.push((d1) => [
+    d1
+      .prepare(
+        `UPDATE imports SET rows_done = ?3, imported = imported + ?4, unchanged = unchanged + ?5,
+          superseded = superseded + ?6, refused = refused + ?7, refusals = ?8, updated_at = ?9, prefix_digest = ?10
+        WHERE account_id = ?1 AND digest = ?2`,
+      )
+      .bind(
+        accountId,
+        chunk.digest,
+        chunk.toRow,
+        imported,
+        unchanged,
+        superseded,
+        chunk.refused,
+        chunk.refusals,
+        updatedAt,
+        chunk.prefixDigest,
+      ),
+  ]);
+  return {
+    ok: true,
+    finish: () => ({ ok: true, result: { kind: "import", imported, unchanged, superseded } }),
+  };
+}
+
 // ---------- inbound messages (MO) ----------
 
 async function planInbound(g: GroupPlan, op: Extract<WriteOp, { kind: "inbound" }>): Promise<Planned> {
@@ -172,6 +244,8 @@ async function planInbound(g: GroupPlan, op: Extract<WriteOp, { kind: "inbound" 
   }[] = [];
   const replays = new Set<number>();
   const records: Record<string, unknown>[] = [];
+  const confirmations = new Map<number, string>();
+  const owed: OwedConfirmation[] = [];
   for (const [index, message] of op.messages.entries()) {
     const key = inboundKey(op.provider, message.providerMessageId);
     if (g.inboundRecorded(key)) {
@@ -181,6 +255,25 @@ async function planInbound(g: GroupPlan, op: Extract<WriteOp, { kind: "inbound" 
     g.markInbound(key);
     const outcomes = await g.append(message.changes);
     const c = message.classification;
+    // Decided now, from what this plan leaves the address with; sent after the commit.
+    const confirmation = decideConfirmation(g, op.confirm, {
+      classification: c,
+      address: message.address,
+      sender: message.sender,
+      channel: message.replied.channel === "*" ? "sms" : message.replied.channel,
+      outcomes,
+    });
+    if (confirmation !== null) {
+      confirmations.set(index, confirmation);
+      if (op.confirm.via === "send_api") {
+        owed.push({
+          subject: `inbound:${op.provider}:${message.providerMessageId}`,
+          address: message.address,
+          sender: message.sender,
+          text: confirmation,
+        });
+      }
+    }
     records.push({
       id: message.providerMessageId,
       address: message.address,
@@ -220,6 +313,12 @@ async function planInbound(g: GroupPlan, op: Extract<WriteOp, { kind: "inbound" 
       ),
     );
   }
+  recordConfirmations(g, op.provider, owed);
+  // WhatsApp's statuses ride in the same webhook, so they commit with its messages.
+  const statuses = op.statuses
+    ? await planProviderEvents(g, { kind: "provider_events", provider: op.provider, ...op.statuses })
+    : null;
+  if (statuses && !statuses.ok) return statuses;
   return {
     ok: true,
     finish: (c) => {
@@ -229,12 +328,82 @@ async function planInbound(g: GroupPlan, op: Extract<WriteOp, { kind: "inbound" 
         classification: m.classification,
         changed: false,
         activeAfter: activeOf(c.entriesAfter(m.address)),
+        confirmation: confirmations.get(index) ?? null,
       }));
       for (const p of planned) {
         if (p.events.ok) p.events.finish(c);
-        messages[p.index]!.changed = p.outcomes.some((o) => o.status === "appended" && o.applied);
+        messages[p.index]!.changed = changedBy(p.outcomes);
       }
+      if (statuses) statuses.finish(c);
       return { ok: true, result: { kind: "inbound", messages } };
+    },
+  };
+}
+
+// ---------- provider event webhooks ----------
+
+/**
+ * A provider's events and opt-outs in one commit. Each opt-out is applied once per provider event
+ * id (its receipt row commits with its ledger event), so a redelivery changes nothing even if the
+ * address was opted back in since. A Mailgun token seen before with another body stops the op.
+ */
+async function planProviderEvents(
+  g: GroupPlan,
+  op: Extract<WriteOp, { kind: "provider_events" }>,
+): Promise<Planned> {
+  const receipts: { receiptId: string; fingerprint: string | null }[] = [];
+  if (op.token) {
+    const seen = g.receipt(op.provider, op.token.id);
+    if (seen !== undefined && seen !== op.token.fingerprint) {
+      const result: ProviderEventsResult = { tokenReused: true, events: null, optOuts: [] };
+      return { ok: true, finish: () => ({ ok: true, result: { kind: "provider_events", result } }) };
+    }
+    if (seen === undefined) {
+      g.markReceipt(op.provider, op.token.id, op.token.fingerprint);
+      receipts.push({ receiptId: op.token.id, fingerprint: op.token.fingerprint });
+    }
+  }
+  const fresh = op.optOuts.filter((o) => {
+    if (g.receipt(op.provider, o.receiptId) !== undefined) return false;
+    g.markReceipt(op.provider, o.receiptId, null);
+    receipts.push({ receiptId: o.receiptId, fingerprint: null });
+    return true;
+  });
+  const outcomes = await g.append(fresh.map((o) => o.change));
+  const events = op.events.length > 0 ? await recordEvents(g, op.events, false) : null;
+  if (events && !events.ok) return events;
+  if (receipts.length > 0) {
+    const accountId = g.accountId;
+    // A plain INSERT: a receipt recorded by someone else since the writer learned otherwise fails
+    // the batch (PRIMARY KEY), and the writer reads and plans again: still one effect per event.
+    g.statements.push((d1) =>
+      jsonChunks(receipts).map((json) =>
+        d1
+          .prepare(
+            `INSERT INTO provider_event_receipts (account_id, provider, receipt_id, fingerprint, recorded_at)
+            SELECT ?1, ?2, ${jsonFields("receiptId", "fingerprint")}, ?4 FROM json_each(?3)`,
+          )
+          .bind(accountId, op.provider, json, g.recordedAt),
+      ),
+    );
+  }
+  return {
+    ok: true,
+    finish: (c) => {
+      const appended = new Map(fresh.map((o, i) => [o.receiptId, outcomes[i]!]));
+      const optOuts = op.optOuts.map((o): ProviderEventsResult["optOuts"][number] => {
+        const outcome = appended.get(o.receiptId);
+        if (!outcome) return { receiptId: o.receiptId, status: "replay", seq: null };
+        return outcome.status === "appended"
+          ? { receiptId: o.receiptId, status: "appended", seq: c.seqOf(outcome.event.id) }
+          : { receiptId: o.receiptId, status: "unchanged", seq: null };
+      });
+      const result: ProviderEventsResult = {
+        tokenReused: false,
+        events: events?.ok ? events.finish(c) : null,
+        optOuts,
+      };
+      return { ok: true, result: { kind: "provider_events", result } };
     },
   };
 }
@@ -601,4 +770,93 @@ function groupBy(settlements: ReadonlyMap<number, Settlement>): Map<string, numb
     groups.set(key, [...(groups.get(key) ?? []), id]);
   }
   return groups;
+}
+
+// ---------- review decisions ----------
+
+/** Review items this writer saw decided (committed), and ones decided by the group being planned. */
+const decidedReviews = new WeakMap<object, Set<number>>();
+const setOf = (key: object) => {
+  let set = decidedReviews.get(key);
+  if (!set) {
+    set = new Set();
+    decidedReviews.set(key, set);
+  }
+  return set;
+};
+
+/**
+ * A person's decision on a held message, once: the item's decision and, for an opt-out, the
+ * keyword's changes (core `planReviewOptOut`) and its confirmation, in one batch whose guard fails
+ * if the item was decided meanwhile. A second decision of an item is refused (409).
+ */
+async function planReview(g: GroupPlan, op: Extract<WriteOp, { kind: "review" }>): Promise<Planned> {
+  const { decision } = op;
+  const committed = setOf(g.knowledge);
+  const pending = setOf(g);
+  if (committed.has(decision.id) || pending.has(decision.id)) {
+    return {
+      ok: false,
+      refusal: { status: 409, code: "conflict", message: "this item was already decided" },
+    };
+  }
+  pending.add(decision.id);
+  let outcomes: LedgerOutcome[] = [];
+  let confirmation: ReviewResult["confirmation"] = null;
+  if (decision.action === "opt_out") {
+    outcomes = await g.append(decision.plan.changes);
+    const channel = decision.plan.changes[0]?.channel;
+    const text = decideConfirmation(g, op.confirm, {
+      classification: decision.plan.classification,
+      address: decision.address,
+      sender: decision.sender,
+      channel: channel === undefined || channel === "*" ? "sms" : channel,
+      outcomes,
+    });
+    if (text !== null) {
+      const viaApi = op.confirm.via === "send_api";
+      confirmation = { text, delivery: viaApi ? "send_api" : "none" };
+      if (viaApi) {
+        recordConfirmations(g, decision.provider, [
+          { subject: `review:${decision.id}`, address: decision.address, sender: decision.sender, text },
+        ]);
+      }
+    }
+  }
+  const eventIds = outcomes.flatMap((o) => (o.status === "appended" ? [o.event.id] : []));
+  const accountId = g.accountId;
+  const decidedAt = g.recordedAt;
+  g.statements.push((d1) => [
+    // Decided once: a decision recorded since the route read the item fails the whole batch.
+    d1
+      .prepare(
+        `INSERT INTO writer_guard (ok) SELECT 0 FROM inbound_messages
+          WHERE id = ?1 AND account_id = ?2 AND decision IS NOT NULL`,
+      )
+      .bind(decision.id, accountId),
+    // The item keeps the link to every ledger event it caused, the decision's too.
+    d1
+      .prepare(
+        `UPDATE inbound_messages SET decision = ?3, decided_at = ?4,
+          seqs = (SELECT json_group_array(seq) FROM (
+            SELECT value AS seq FROM json_each(inbound_messages.seqs)
+            UNION ALL SELECT seq FROM ledger_events WHERE id IN (SELECT value FROM json_each(?5))
+            ORDER BY seq))
+        WHERE id = ?1 AND account_id = ?2 AND review = 1`,
+      )
+      .bind(decision.id, accountId, decision.action, decidedAt, JSON.stringify(eventIds)),
+  ]);
+  return {
+    ok: true,
+    finish: (c) => {
+      committed.add(decision.id);
+      const result: ReviewResult = {
+        decision: decision.action,
+        decidedAt,
+        results: outcomes.map((o) => changeResult(g, o, c)),
+        confirmation,
+      };
+      return { ok: true, result: { kind: "review", result } };
+    },
+  };
 }

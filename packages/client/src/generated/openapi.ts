@@ -134,6 +134,91 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/blocklist/import": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import a blocklist file (CSV or NDJSON)
+     * @description Blocks every readable row of a file: one `opt_out` ledger event with source `import` per row, its
+     *     evidence `{ importDigest, importRow }` (plus `reason`). The body is read as it streams (up to 100 MB)
+     *     and committed **in chunks** of 1,000 rows, each chunk atomically with the import's progress, so a
+     *     large import is not all-or-nothing: a cut request leaves the chunks before it recorded.
+     *
+     *     **Idempotent by (file digest, row).** `X-Import-Digest` is the SHA-256 of the exact body (hex;
+     *     `sha256sum file.csv`). Posting the same file again skips the rows already recorded and continues
+     *     after them (a resume), or, once complete, answers the first report without reading the body.
+     *     The edge hashes the body as it reads it: if it does not match (a body cut short, another file), the
+     *     answer is 400 and the rows read stay recorded; a resume first checks that its body starts with the
+     *     rows recorded (409 and the progress reset if not).
+     *
+     *     **CSV** (`text/csv`): RFC 4180, UTF-8; the first line is a header. Columns, matched
+     *     case-insensitively ignoring spaces, `_` and `-`: `address` (also `phone`, `phone_number`,
+     *     `mobile`, `msisdn`, `email`, `email_address`, …; required), `channel` (`sms`, `whatsapp`,
+     *     `email`, `voice`, `*`; default `*`), `scope` (`account` or `sender:<id>`; default `account`) or a
+     *     `sender` column (sender scope), `reason` (also `note`, `comment`), `occurredAt` (also `date`,
+     *     `timestamp`, `created_at`, `unsubscribed_at`: ISO-8601 instant, or a date or date-time without
+     *     offset read as UTC; default now). Other columns are ignored and listed in the report.
+     *     **NDJSON** (`application/x-ndjson`): one JSON object per line with the same member names (a
+     *     `scope` may also be `{ type, sender }`).
+     *
+     *     Rows are read by the rules of `POST /v1/blocklist` (the account's default region, storable text,
+     *     occurredAt at most 15 minutes ahead and not before 1970); a row that cannot be read is refused
+     *     and reported with its number (1-based, the header not counted). Rows already blocked that way
+     *     are `unchanged`.
+     */
+    post: operations["importBlocklist"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/blocklist/import/{digest}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An import's progress and report
+     * @description Where the import of the file with this SHA-256 stands: `rows` recorded or refused so far (a resume continues after them) and the report. 404 if no import of that file was started.
+     */
+    get: operations["getBlocklistImport"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/blocklist/export": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export the active entries (CSV or NDJSON)
+     * @description Streams the account's active entries in creation order, with the import's columns (`address`, `channel`, `scope` as `account` or `sender:<id>`, `reason`, `occurredAt`), so an export imports again (as `unchanged` rows). Read page by page while it streams: not a snapshot — an entry changed during the export may or may not be in it.
+     */
+    get: operations["exportBlocklist"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/check": {
     parameters: {
       query?: never;
@@ -439,7 +524,7 @@ export interface paths {
     get?: never;
     /**
      * Store the credential that verifies a provider's webhooks
-     * @description `secret` is what the provider signs with: Twilio/Plivo auth token, Vonage signature secret (`options.algorithm`: md5hash, md5, sha1, sha256 or sha512 as set in its dashboard), Telnyx public key (base64), Infobip/Bandwidth `username:password` (Infobip `options.algorithm: hmac-sha256` for HMAC), Sinch webhook secret or `username:password`, MessageBird/Bird signing key, generic secret. Replaces an earlier credential at once. The secret is never returned and never logged. Returns the webhook URL to configure at the provider.
+     * @description `secret` is what the provider signs with: Twilio/Plivo auth token, Vonage signature secret (`options.algorithm`: md5hash, md5, sha1, sha256 or sha512 as set in its dashboard), Telnyx public key (base64), Infobip/Bandwidth `username:password` (Infobip `options.algorithm: hmac-sha256` for HMAC), Sinch webhook secret or `username:password`, MessageBird/Bird signing key, WhatsApp app secret (with `options.verifyToken`, and `options.stopPayloads` for stop buttons), generic secret. Email providers' event webhooks: SendGrid verification key (base64 or PEM), Mailgun webhook signing key, Postmark `username:password`, Resend `whsec_` secret; Amazon SES has no secret but `options.topicArns` (the SNS topics allowed). `send` (Vonage, Telnyx, Infobip, Sinch, Bandwidth, Bird) holds the send API's credentials: keyword confirmations and HELP answers are then sent through it after each change commits (docs/providers.md). Replaces an earlier credential at once. Secrets, the verify token and send credentials are never returned and never logged. Returns the webhook URL to configure at the provider (`webhookUrl` for inbound messages, `eventsUrl` for events and status callbacks).
      */
     put: operations["configureProvider"];
     post?: never;
@@ -545,11 +630,31 @@ export interface paths {
     };
     /**
      * Inbound messages a person should review
-     * @description Messages that contain an opt-out keyword without being one ("stop this bill", "don't stop"): they changed nothing. Oldest first. If one is a revocation after all, opt the address out with `POST /v1/blocklist`. The text is kept only for these messages.
+     * @description Messages that contain an opt-out keyword without being one ("stop this bill", "don't stop"): they changed nothing until someone decides them with `POST /v1/review/{id}`. Oldest first, filtered by `state`. `overdueCount` counts every undecided item received more than 10 business days ago (the FCC gives that long to honor a revocation). The text is kept only for these messages.
      */
     get: operations["listReviewMessages"];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/review/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Decide a message held for review
+     * @description `opt_out`: the message was a revocation after all. The address is opted out as the keyword it contains would have done (the rule's level, source `keyword`, the original message as evidence, as of when it was received, so a later opt-in by the end user still wins) and its confirmation is sent once. `dismiss`: nothing changes. Either way the item is decided for good: a second decision is 409.
+     */
+    post: operations["decideReviewMessage"];
     delete?: never;
     options?: never;
     head?: never;
@@ -564,16 +669,36 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Inbound message webhook sent as GET (Vonage, MessageBird)
-     * @description Point the provider's inbound-message webhook here (see docs/providers.md for each provider's setup). Verified with the credential stored by `PUT /v1/providers/{provider}` against the raw body and the URL the provider signed (`PUBLIC_BASE_URL` + path + query when set). Each message is deduplicated by the provider's message id, classified against the account's keyword rules and applied: a STOP-like keyword adds an `sms` entry at the rule's level (account, or the sender the message was sent to), a START-like keyword removes it (and the sender's own entry), HELP changes nothing. A 5xx means nothing was recorded: the provider should retry.
+     * Inbound message webhook sent as GET (Vonage, MessageBird); WhatsApp's subscription check
+     * @description Point the provider's inbound-message webhook here (see docs/providers.md for each provider's setup). Verified with the credential stored by `PUT /v1/providers/{provider}` against the raw body and the URL the provider signed (`PUBLIC_BASE_URL` + path + query when set). Each message is deduplicated by the provider's message id, classified against the account's keyword rules and applied: a STOP-like keyword adds an `sms` entry at the rule's level (account, or the sender the message was sent to), a START-like keyword removes it (and the sender's own entry), HELP changes nothing. WhatsApp (`/mo/whatsapp/{accountId}`) applies the same rules to the `whatsapp` channel, reads the stop buttons of marketing templates as STOP, records the webhook's statuses as message events (`read` as `opened`) in the same commit, and answers Meta's GET subscription check (`hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`: the challenge as text/plain, or 403). Vonage, Telnyx, Infobip, Sinch, Bandwidth and Bird accounts with send credentials get their confirmations through the provider's send API after the commit, at most once per change. A 5xx means nothing was recorded: the provider should retry.
      */
     get: operations["receiveInboundMessageByGet"];
     put?: never;
     /**
-     * Inbound message webhook (MO) of an SMS provider
-     * @description Point the provider's inbound-message webhook here (see docs/providers.md for each provider's setup). Verified with the credential stored by `PUT /v1/providers/{provider}` against the raw body and the URL the provider signed (`PUBLIC_BASE_URL` + path + query when set). Each message is deduplicated by the provider's message id, classified against the account's keyword rules and applied: a STOP-like keyword adds an `sms` entry at the rule's level (account, or the sender the message was sent to), a START-like keyword removes it (and the sender's own entry), HELP changes nothing. A 5xx means nothing was recorded: the provider should retry.
+     * Inbound message webhook (MO) of an SMS provider or WhatsApp
+     * @description Point the provider's inbound-message webhook here (see docs/providers.md for each provider's setup). Verified with the credential stored by `PUT /v1/providers/{provider}` against the raw body and the URL the provider signed (`PUBLIC_BASE_URL` + path + query when set). Each message is deduplicated by the provider's message id, classified against the account's keyword rules and applied: a STOP-like keyword adds an `sms` entry at the rule's level (account, or the sender the message was sent to), a START-like keyword removes it (and the sender's own entry), HELP changes nothing. WhatsApp (`/mo/whatsapp/{accountId}`) applies the same rules to the `whatsapp` channel, reads the stop buttons of marketing templates as STOP, records the webhook's statuses as message events (`read` as `opened`) in the same commit, and answers Meta's GET subscription check (`hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`: the challenge as text/plain, or 403). Vonage, Telnyx, Infobip, Sinch, Bandwidth and Bird accounts with send credentials get their confirmations through the provider's send API after the commit, at most once per change. A 5xx means nothing was recorded: the provider should retry.
      */
     post: operations["receiveInboundMessage"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/events/{provider}/{accountId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Event webhook of an email provider, or status callbacks of an SMS provider
+     * @description Point the provider's event webhook (SendGrid, Amazon SES through SNS, Mailgun, Postmark, Resend) or SMS status callback (Twilio, Vonage, Plivo, Telnyx, Infobip, Sinch, Bandwidth, Bird) here: `eventsUrl` of `PUT /v1/providers/{provider}`. Verified with the provider's own scheme against the raw body (SES: the SNS signature, with the certificate fetched only from `https://sns.<region>.amazonaws.com/…pem`, and only the configured topics; a subscription confirmation is confirmed). Delivery and engagement events become message events for trigger rules (`not_opened` works from the provider's own sent/processed and open events); the provider's unsubscribes and suppressions, and SMS sends refused because the recipient opted out (Twilio 21610, Telnyx 40300, …), become opt-outs with source `provider`: email for the account, SMS for the sending number. All in one commit; a redelivery changes nothing.
+     */
+    post: operations["receiveProviderEvents"];
     delete?: never;
     options?: never;
     head?: never;
@@ -1182,7 +1307,7 @@ export interface components {
             sender: string;
           };
       /** @enum {string} */
-      source: "keyword" | "link" | "trigger" | "api" | "import" | "primary";
+      source: "keyword" | "link" | "trigger" | "api" | "import" | "primary" | "provider";
       reason: string | null;
       /** Format: date-time */
       occurredAt: string;
@@ -1202,6 +1327,42 @@ export interface components {
       /** @description Pass as `cursor` for the next page; null at the end */
       nextCursor: string | null;
     };
+    ImportReport: {
+      /** @description SHA-256 of the file (hex): the import's identity */
+      digest: string;
+      /** @enum {string} */
+      format: "csv" | "ndjson";
+      /**
+       * @description `in_progress`: rows up to `rows` are recorded; post the same file again to resume
+       * @enum {string}
+       */
+      status: "complete" | "in_progress";
+      /** @description Data rows read so far (recorded or refused) */
+      rows: number;
+      /** @description Rows that blocked an address (one `opt_out` event each) */
+      imported: number;
+      /** @description Rows already blocked that way (or repeated in the file): nothing recorded */
+      unchanged: number;
+      /** @description Rows recorded in the ledger that a later change of the entry outranks (e.g. a newer opt-in) */
+      superseded: number;
+      /** @description Rows that could not be read: nothing recorded */
+      refused: number;
+      /** @description The first 100 refused rows */
+      refusals: {
+        /** @description Data row number (1-based; a CSV header is not a row) */
+        row: number;
+        /** @description Why the row was refused (names the field, never its value) */
+        reason: string;
+      }[];
+      /** @description CSV header cells that name no field */
+      ignoredColumns: string[];
+      /** @description This file was imported before: the report of then; the body was not read */
+      replayed: boolean;
+      /** @description Rows an earlier request had already recorded, skipped by this one */
+      resumedAfterRow: number;
+      createdAt: string;
+      completedAt: string | null;
+    };
     CheckResult: {
       address: string;
       allowed: boolean;
@@ -1219,7 +1380,7 @@ export interface components {
               sender: string;
             };
         /** @enum {string} */
-        source: "keyword" | "link" | "trigger" | "api" | "import" | "primary";
+        source: "keyword" | "link" | "trigger" | "api" | "import" | "primary" | "provider";
         /** Format: date-time */
         occurredAt: string;
         seq: number;
@@ -1244,7 +1405,7 @@ export interface components {
                     sender: string;
                   };
               /** @enum {string} */
-              source: "keyword" | "link" | "trigger" | "api" | "import" | "primary";
+              source: "keyword" | "link" | "trigger" | "api" | "import" | "primary" | "provider";
               /** Format: date-time */
               occurredAt: string;
               seq: number;
@@ -1281,7 +1442,7 @@ export interface components {
         /** @enum {string} */
         action: "opt_out" | "opt_in";
         /** @enum {string} */
-        source: "keyword" | "link" | "trigger" | "api" | "import" | "primary";
+        source: "keyword" | "link" | "trigger" | "api" | "import" | "primary" | "provider";
         /** Format: date-time */
         occurredAt: string;
         /** Format: date-time */
@@ -1327,7 +1488,7 @@ export interface components {
       /** @enum {string} */
       action: "opt_out" | "opt_in";
       /** @enum {string} */
-      source: "keyword" | "link" | "trigger" | "api" | "import" | "primary";
+      source: "keyword" | "link" | "trigger" | "api" | "import" | "primary" | "provider";
       /** Format: date-time */
       occurredAt: string;
       /** Format: date-time */
@@ -1392,7 +1553,7 @@ export interface components {
         /** @enum {string} */
         action: "opt_out" | "opt_in";
         /** @enum {string} */
-        source: "keyword" | "link" | "trigger" | "api" | "import" | "primary";
+        source: "keyword" | "link" | "trigger" | "api" | "import" | "primary" | "provider";
         /** Format: date-time */
         occurredAt: string;
         /** Format: date-time */
@@ -1529,15 +1690,25 @@ export interface components {
         | "bandwidth"
         | "messagebird"
         | "whatsapp"
-        | "generic";
+        | "generic"
+        | "sendgrid"
+        | "ses"
+        | "mailgun"
+        | "postmark"
+        | "resend";
       /** @default {} */
       options: {
         algorithm?: string;
         verifyToken?: string;
         stopPayloads?: string[];
+        topicArns?: string[];
       };
-      /** @description The URL to give the provider: `/mo/{provider}/{accountId}` */
-      webhookUrl: string;
+      /** @description SMS and WhatsApp providers: the inbound-message URL to give the provider, `/mo/{provider}/{accountId}` */
+      webhookUrl?: string;
+      /** @description Email providers, and SMS providers' status callbacks: the events URL to give the provider, `/events/{provider}/{accountId}` (delivery, engagement and opt-out events; docs/providers.md) */
+      eventsUrl?: string;
+      /** @description Send credentials are stored (`send`): confirmations go out through the provider's send API (Vonage, Telnyx, Infobip, Sinch, Bandwidth, Bird). They are never returned. */
+      sendConfigured: boolean;
       createdAt: string;
       updatedAt: string;
     };
@@ -1592,6 +1763,7 @@ export interface components {
     ReviewPage: {
       items: components["schemas"]["ReviewItem"][];
       nextCursor: string | null;
+      overdueCount: number;
     };
     ReviewItem: {
       /** @description Opaque; also a valid `cursor` */
@@ -1609,6 +1781,45 @@ export interface components {
       language: string | null;
       receivedAt: string;
       recordedAt: string;
+      /** @enum {string} */
+      state: "pending" | "decided";
+      /** @enum {string|null} */
+      decision: "opt_out" | "dismiss" | null;
+      decidedAt: string | null;
+      /** @description Undecided 10 business days (weekends skipped) after it was received: the FCC's deadline for honoring a revocation has passed */
+      overdue: boolean;
+    };
+    ReviewDecisionResult: {
+      item: components["schemas"]["ReviewItem"];
+      /** @description The opt-out's ledger outcomes, one per scope (none for a dismissal) */
+      changes: {
+        /** @enum {string} */
+        status: "appended" | "unchanged" | "changed_since" | "replayed";
+        seq: number | null;
+      }[];
+      /** @description The opt-out's confirmation; null when nothing changed or for a dismissal */
+      confirmation: {
+        text: string;
+        /**
+         * @description `send_api`: sent through the provider's send API after the commit (at most once); `none`: the account has no send credentials for the provider (or its confirmations travel in webhook answers): send it yourself
+         * @enum {string}
+         */
+        delivery: "send_api" | "none";
+      } | null;
+    };
+    ReviewDecisionInput: {
+      /** @enum {string} */
+      decision: "opt_out" | "dismiss";
+    };
+    EventsReceived: {
+      /** @description Events read from the payload */
+      received: number;
+      /** @description Message events recorded now (first reports, or earlier times) */
+      recorded: number;
+      /** @description Opt-outs that added a ledger event now */
+      optedOut: number;
+      /** @description Events naming no address we can block, or outside the 31-day window */
+      skipped: number;
     };
   };
   responses: never;
@@ -2274,6 +2485,206 @@ export interface operations {
       };
       /** @description Too much concurrent writing; retry (`busy`) */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  importBlocklist: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description SHA-256 of the body as 64 hex digits: the import's identity, verified at the end */
+        "x-import-digest": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "text/csv": string;
+        "application/x-ndjson": string;
+      };
+    };
+    responses: {
+      /** @description The import's report (`replayed`: it was complete before this request) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ImportReport"];
+        };
+      };
+      /** @description Invalid input (`invalid_input`, `invalid_address`, `malformed_json`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked credentials (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Another request is importing the same file right now, or it was imported as the other format (`conflict`) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body larger than 100 MB (`payload_too_large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Content-Type is neither text/csv nor application/x-ndjson (`unsupported_media_type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too much concurrent writing; retry (`busy`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getBlocklistImport: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        digest: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The import's report */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ImportReport"];
+        };
+      };
+      /** @description Invalid input (`invalid_input`, `invalid_address`, `malformed_json`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked credentials (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No import of this file (`not_found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  exportBlocklist: {
+    parameters: {
+      query?: {
+        /** @description `csv` (with a header) or `ndjson` */
+        format?: "csv" | "ndjson";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The active entries */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/csv": string;
+          "application/x-ndjson": string;
+        };
+      };
+      /** @description Invalid input (`invalid_input`, `invalid_address`, `malformed_json`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked credentials (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -3791,19 +4202,37 @@ export interface operations {
           | "bandwidth"
           | "messagebird"
           | "whatsapp"
-          | "generic";
+          | "generic"
+          | "sendgrid"
+          | "ses"
+          | "mailgun"
+          | "postmark"
+          | "resend";
       };
       cookie?: never;
     };
     requestBody: {
       content: {
         "application/json": {
-          secret: string;
+          secret?: string;
           /** @default {} */
           options?: {
             algorithm?: string;
             verifyToken?: string;
             stopPayloads?: string[];
+            topicArns?: string[];
+          };
+          send?: {
+            apiKey?: string;
+            apiSecret?: string;
+            servicePlanId?: string;
+            apiToken?: string;
+            accountId?: string;
+            applicationId?: string;
+            basicAuth?: string;
+            accessKey?: string;
+            workspaceId?: string;
+            channelId?: string;
           };
         };
       };
@@ -3880,7 +4309,12 @@ export interface operations {
           | "bandwidth"
           | "messagebird"
           | "whatsapp"
-          | "generic";
+          | "generic"
+          | "sendgrid"
+          | "ses"
+          | "mailgun"
+          | "postmark"
+          | "resend";
       };
       cookie?: never;
     };
@@ -4400,6 +4834,8 @@ export interface operations {
   listReviewMessages: {
     parameters: {
       query?: {
+        /** @description `pending` (undecided, the default), `decided`, or `all` */
+        state?: "pending" | "decided" | "all";
         cursor?: string;
         limit?: number;
       };
@@ -4447,6 +4883,104 @@ export interface operations {
       };
     };
   };
+  decideReviewMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReviewDecisionInput"];
+      };
+    };
+    responses: {
+      /** @description Decided */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ReviewDecisionResult"];
+        };
+      };
+      /** @description Invalid input (`invalid_input`, `invalid_address`, `malformed_json`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked credentials (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such item (`not_found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The item was already decided (`conflict`) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body larger than 1 MiB (`payload_too_large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Content-Type is not application/json (`unsupported_media_type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too much concurrent writing; retry (`busy`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   receiveInboundMessageByGet: {
     parameters: {
       query?: never;
@@ -4460,7 +4994,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Accepted and recorded. The body is the provider's reply format with the confirmations: TwiML (`text/xml`) for twilio, Plivo XML (`application/xml`) for plivo, `{ replies: [{ to, from, text }] }` for generic, and an empty body for providers with no inline reply (vonage, telnyx, infobip, sinch, bandwidth, messagebird). A retried delivery of a recorded message gets the same status with no confirmation. */
+      /** @description Accepted and recorded. The body is the provider's reply format with the confirmations: TwiML (`text/xml`) for twilio, Plivo XML (`application/xml`) for plivo, `{ replies: [{ to, from, text }] }` for generic, and an empty body for providers with no inline reply (vonage, telnyx, infobip, sinch, bandwidth, messagebird). A retried delivery of a recorded message gets the same status with no confirmation. WhatsApp's subscription check: the challenge (text/plain). */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4475,6 +5009,7 @@ export interface operations {
               text: string;
             }[];
           };
+          "text/plain": string;
         };
       };
       /** @description Malformed or truncated payload (`invalid_input`), or a sender number that cannot be read (`invalid_address`; the other messages of a batch were applied) */
@@ -4488,6 +5023,15 @@ export interface operations {
       };
       /** @description Missing, forged or stale signature (`invalid_signature`); nothing was recorded */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description WhatsApp's subscription check with a wrong verify token or mode (`forbidden`) */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -4615,6 +5159,90 @@ export interface operations {
         };
       };
       /** @description Too much concurrent writing (`busy`); nothing was recorded, retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  receiveProviderEvents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description sendgrid, ses, mailgun, postmark, resend, twilio, vonage, plivo, telnyx, infobip, sinch, bandwidth, messagebird */
+        provider: string;
+        accountId: string;
+      };
+      cookie?: never;
+    };
+    /** @description The provider's own payload, JSON or form-encoded, at most 1048576 bytes */
+    requestBody?: {
+      content: {
+        "application/json": Record<string, never>;
+        "application/x-www-form-urlencoded": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Recorded (or already recorded), or nothing to record */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["EventsReceived"];
+        };
+      };
+      /** @description Malformed payload (`invalid_input`); nothing was recorded */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, forged or stale signature, an SNS topic or certificate URL not allowed, or a Mailgun token replayed with another body (`invalid_signature`); nothing was recorded */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown provider or account, or the provider is not configured for the account (`not_found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body larger than 1048576 bytes (`payload_too_large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Nothing was recorded: too much concurrent writing, or Amazon SNS could not be reached (`busy`); retry */
       503: {
         headers: {
           [name: string]: unknown;

@@ -7,6 +7,24 @@
 export { type ParseEventsInput, parseEvents } from "./parse-events.ts";
 export { type ParseStatusCallbacksInput, parseStatusCallbacks } from "./parse-status-callbacks.ts";
 export {
+  type PlannedProviderEvents,
+  type PlanProviderEventsInput,
+  type ProviderOptOutPlan,
+  planProviderEvents,
+  type SkippedProviderEvent,
+} from "./plan-provider-events.ts";
+export {
+  ConfiguredProvider,
+  EventsUrlProvider,
+  isEventProvider,
+  MAX_SNS_TOPICS,
+  ProviderConfigInput,
+  providerConfigProblem,
+  SmsStatusProvider,
+  SnsTopicArn,
+} from "./provider-config.ts";
+export { mailgunSignatureToken } from "./providers/mailgun.ts";
+export {
   SNS_MAX_AGE_SECONDS,
   SnsMessage,
   SnsMessageType,

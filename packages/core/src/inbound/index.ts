@@ -33,6 +33,7 @@ export { type ParseInboundInput, parseInbound } from "./parse-inbound.ts";
 export {
   type ConfirmInput,
   type InboundPlan,
+  inboundChannel,
   inboundConfirmation,
   inboundOccurredAt,
   keywordScopes,
@@ -51,6 +52,16 @@ export {
   type WebhookHeaders,
   type WebhookRequest,
 } from "./request.ts";
+export {
+  isReviewOverdue,
+  type PlanReviewOptOutInput,
+  planReviewOptOut,
+  REVIEW_BUSINESS_DAYS,
+  ReviewDecision,
+  type ReviewItem,
+  type ReviewOptOutPlan,
+  reviewOverdueBefore,
+} from "./review.ts";
 export { InboundMessage, type InboundParseOptions, InboundProvider } from "./types.ts";
 export { type VerifyWebhookInput, verifyWebhook } from "./verify-webhook.ts";
 export { type WhatsAppHandshakeInput, whatsappHandshake } from "./whatsapp-handshake.ts";

@@ -162,3 +162,8 @@ export function inboundConfirmation(input: ConfirmInput): string | null {
     stillOptedOut: action === "opt_in" && input.stillOptedOut,
   });
 }
+
+/** The channel a provider's inbound messages arrive on, and their keywords act on. */
+export function inboundChannel(provider: InboundProvider): "sms" | "whatsapp" {
+  return provider === "whatsapp" ? "whatsapp" : "sms";
+}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SendCredentials, sendCredentialsProblem } from "../outbound/send-api.ts";
 import { vonageSignatureMethod } from "./providers/vonage.ts";
 import { base64Decode } from "./signing.ts";
 import type { InboundProvider } from "./types.ts";
@@ -22,6 +23,12 @@ export const ProviderCredentialsInput = z.strictObject({
       stopPayloads: z.array(z.string().trim().min(1).max(256)).max(50).optional(),
     })
     .default({}),
+  /**
+   * Vonage, Telnyx, Infobip, Sinch, Bandwidth, Bird: what their send API takes, so that optout
+   * sends the keyword confirmations they cannot carry in a webhook answer (`sendCredentialsProblem`
+   * says which fields each needs). Stored like the secret; never returned.
+   */
+  send: SendCredentials.optional(),
 });
 export type ProviderCredentialsInput = z.infer<typeof ProviderCredentialsInput>;
 
@@ -38,6 +45,10 @@ export function providerCredentialsProblem(
 ): string | null {
   const { secret, options } = input;
   const algorithm = options.algorithm;
+  if (input.send !== undefined) {
+    const problem = sendCredentialsProblem(provider, input.send);
+    if (problem) return problem;
+  }
   if (provider !== "whatsapp") {
     if (options.verifyToken !== undefined) return "options.verifyToken: only WhatsApp has a verify token";
     if (options.stopPayloads !== undefined) return "options.stopPayloads: only WhatsApp has stop buttons";

@@ -69,8 +69,11 @@ export const PostEventsInput = z.strictObject({
 });
 export type PostEventsInput = z.infer<typeof PostEventsInput>;
 
-/** Where an event came from: the account's API, or the edge itself. */
-export const EventOrigin = z.enum(["api", "keyword", "link"]);
+/**
+ * Where an event came from: the account's API, the edge itself (a keyword reply, a link click), or
+ * a sending provider's event webhook (`provider`).
+ */
+export const EventOrigin = z.enum(["api", "keyword", "link", "provider"]);
 export type EventOrigin = z.infer<typeof EventOrigin>;
 
 /**

@@ -20,7 +20,9 @@ export const blocklistEntries = sqliteTable(
     scopeKey: text("scope_key").notNull(),
     /** 1 while the winning event is an opt_out; 0 after an opt_in (kept as history). */
     active: integer("active", { mode: "boolean" }).notNull(),
-    source: text("source", { enum: ["keyword", "link", "trigger", "api", "import", "primary"] }).notNull(),
+    source: text("source", {
+      enum: ["keyword", "link", "trigger", "api", "import", "primary", "provider"],
+    }).notNull(),
     reason: text("reason"),
     /** occurredAt and seq of the winning event. */
     occurredAt: text("occurred_at").notNull(),

@@ -40,6 +40,9 @@ export const inboundMessages = sqliteTable(
      * takes those for lost races and retries them.
      */
     deliveries: integer("deliveries").notNull().default(1),
+    /** A review item's decision (`POST /v1/review/{id}`), once: null while undecided (migration 0009). */
+    decision: text("decision", { enum: ["opt_out", "dismiss"] }),
+    decidedAt: text("decided_at"),
   },
   (t) => [
     // Serves dedupe of provider retries: one row per provider message id and account.
@@ -50,6 +53,10 @@ export const inboundMessages = sqliteTable(
     ),
     // Serves GET /v1/review: an account's flagged messages in id (cursor) order.
     index("inbound_messages_account_review_id_idx").on(t.accountId, t.review, t.id),
+    // Serves GET /v1/review?state=pending and its overdue count: the account's undecided items.
+    index("inbound_messages_account_pending_review_idx")
+      .on(t.accountId, t.id)
+      .where(sql`${t.review} = 1 AND ${t.decision} IS NULL`),
     check("inbound_messages_recorded_once", sql`${t.deliveries} = 1`),
   ],
 );

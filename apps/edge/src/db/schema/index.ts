@@ -1,6 +1,7 @@
 export * from "./accounts.ts";
 export * from "./api-keys.ts";
 export * from "./blocklist-entries.ts";
+export * from "./imports.ts";
 export * from "./inbound-messages.ts";
 export * from "./keyword-rules.ts";
 export * from "./keyword-settings.ts";
@@ -10,7 +11,9 @@ export * from "./link-settings.ts";
 export * from "./links.ts";
 export * from "./message-events.ts";
 export * from "./messages.ts";
+export * from "./outbound-confirmations.ts";
 export * from "./provider-credentials.ts";
+export * from "./provider-event-receipts.ts";
 export * from "./senders.ts";
 export * from "./sync-applied.ts";
 export * from "./trigger-deadlines.ts";

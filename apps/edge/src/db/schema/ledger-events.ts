@@ -25,7 +25,9 @@ export const ledgerEvents = sqliteTable(
     channel: text("channel", { enum: ["sms", "whatsapp", "email", "voice", "*"] }).notNull(),
     scopeKey: text("scope_key").notNull(),
     action: text("action", { enum: ["opt_out", "opt_in"] }).notNull(),
-    source: text("source", { enum: ["keyword", "link", "trigger", "api", "import", "primary"] }).notNull(),
+    source: text("source", {
+      enum: ["keyword", "link", "trigger", "api", "import", "primary", "provider"],
+    }).notNull(),
     occurredAt: text("occurred_at").notNull(),
     recordedAt: text("recorded_at").notNull(),
     /** JSON object: provider message id, link code, rule id, API request id, reason, ... */

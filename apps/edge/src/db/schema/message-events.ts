@@ -21,7 +21,7 @@ export const messageEvents = sqliteTable(
     occurredAt: text("occurred_at").notNull(),
     /** When the edge first recorded it. */
     recordedAt: text("recorded_at").notNull(),
-    origin: text("origin", { enum: ["api", "keyword", "link"] }).notNull(),
+    origin: text("origin", { enum: ["api", "keyword", "link", "provider"] }).notNull(),
     /** The keyword an inbound reply matched, when it came from an SMS provider. */
     keyword: text("keyword"),
   },

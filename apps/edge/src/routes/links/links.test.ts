@@ -103,6 +103,8 @@ describe("POST /v1/links", () => {
       SYNC_TOKEN: "s".repeat(40),
       EDGE_SECRET: "e".repeat(40),
       PUBLIC_LINK_BASE: "",
+      // The tests' stand-in for Amazon is a development-only setting.
+      SNS_BASE_URL_OVERRIDE: "",
     };
     const post = (vars: Record<string, string>) =>
       app.request(

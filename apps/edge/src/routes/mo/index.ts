@@ -12,10 +12,14 @@ import {
   buildProviderReply,
   InboundProvider,
   isDomainError,
+  isSendApiProvider,
   parseInbound,
+  parseStatusCallbacks,
+  planProviderEvents,
   signedWebhookUrl,
   verifyWebhook,
   type WebhookRequest,
+  whatsappHandshake,
 } from "@optout/core";
 import type { Context } from "hono";
 import { applyInbound } from "../../inbound/apply-inbound.ts";
@@ -70,8 +74,8 @@ const moRoute = (method: "post" | "get") =>
     tags,
     summary:
       method === "post"
-        ? "Inbound message webhook (MO) of an SMS provider"
-        : "Inbound message webhook sent as GET (Vonage, MessageBird)",
+        ? "Inbound message webhook (MO) of an SMS provider or WhatsApp"
+        : "Inbound message webhook sent as GET (Vonage, MessageBird); WhatsApp's subscription check",
     description:
       "Point the provider's inbound-message webhook here (see docs/providers.md for each provider's " +
       "setup). Verified with the credential stored by `PUT /v1/providers/{provider}` against the raw " +
@@ -79,7 +83,14 @@ const moRoute = (method: "post" | "get") =>
       "is deduplicated by the provider's message id, classified against the account's keyword rules " +
       "and applied: a STOP-like keyword adds an `sms` entry at the rule's level (account, or the " +
       "sender the message was sent to), a START-like keyword removes it (and the sender's own entry), " +
-      "HELP changes nothing. A 5xx means nothing was recorded: the provider should retry.",
+      "HELP changes nothing. WhatsApp (`/mo/whatsapp/{accountId}`) applies the same rules to the " +
+      "`whatsapp` channel, reads the stop buttons of marketing templates as STOP, records the " +
+      "webhook's statuses as message events (`read` as `opened`) in the same commit, and answers " +
+      "Meta's GET subscription check (`hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`: " +
+      "the challenge as text/plain, or 403). Vonage, Telnyx, Infobip, Sinch, Bandwidth and Bird " +
+      "accounts with send credentials get their confirmations through the provider's send API " +
+      "after the commit, at most once per change. A 5xx means nothing was recorded: the provider " +
+      "should retry.",
     request: {
       params: MoParams,
       ...(method === "post"
@@ -96,13 +107,23 @@ const moRoute = (method: "post" | "get") =>
         : {}),
     },
     responses: {
-      200: reply,
+      200:
+        method === "post"
+          ? reply
+          : {
+              ...reply,
+              content: { ...reply.content, "text/plain": { schema: { type: "string" as const } } },
+              description: `${reply.description} WhatsApp's subscription check: the challenge (text/plain).`,
+            },
       ...commonErrors,
       400: error(
         "Malformed or truncated payload (`invalid_input`), or a sender number that cannot be read " +
           "(`invalid_address`; the other messages of a batch were applied)",
       ),
       401: error("Missing, forged or stale signature (`invalid_signature`); nothing was recorded"),
+      ...(method === "get"
+        ? { 403: error("WhatsApp's subscription check with a wrong verify token or mode (`forbidden`)") }
+        : {}),
       404: error(
         "Unknown provider or account, or the provider is not configured for the account (`not_found`)",
       ),
@@ -131,6 +152,24 @@ async function handleWebhook(c: Context<AppEnv>) {
     return new ApiError(status, code, message);
   };
 
+  if (provider.data === "whatsapp" && c.req.method === "GET") {
+    // Meta's subscription check: the verify token proves the URL is the account's (constant time).
+    const challenge = whatsappHandshake({
+      query: new URL(c.req.url).searchParams,
+      verifyToken: target.credentials.options.verifyToken,
+    });
+    if (challenge === null) {
+      log.warn("mo_rejected", {
+        requestId: c.var.requestId,
+        accountId,
+        provider: provider.data,
+        reason: "whatsapp subscription check refused",
+      });
+      throw new ApiError(403, "forbidden", "the subscription check does not match this webhook");
+    }
+    return c.text(challenge, 200);
+  }
+
   const body = c.req.method === "GET" ? "" : await readRawBody(c.req.raw);
   const request: WebhookRequest = {
     method: c.req.method,
@@ -151,16 +190,45 @@ async function handleWebhook(c: Context<AppEnv>) {
   c.set("principal", { accountId, defaultRegion: target.account.defaultRegion });
   const parsedAt = Math.floor(Date.now() / 1000);
   let messages: ReturnType<typeof parseInbound>;
+  let statuses: ReturnType<typeof parseStatusCallbacks> = [];
   try {
-    messages = parseInbound({ provider: provider.data, request, now: parsedAt });
+    messages = parseInbound({
+      provider: provider.data,
+      request,
+      now: parsedAt,
+      options: { stopPayloads: target.credentials.options.stopPayloads },
+    });
+    // WhatsApp posts statuses to the same webhook as messages.
+    if (provider.data === "whatsapp")
+      statuses = parseStatusCallbacks({ provider: "whatsapp", request, now: parsedAt });
   } catch (err) {
     if (!isDomainError(err)) throw err;
     throw reject(400, "invalid_input", "malformed_payload", err.message);
   }
 
+  const planned = statuses.length
+    ? planProviderEvents({
+        provider: provider.data,
+        events: statuses,
+        defaultRegion: target.account.defaultRegion,
+        now: new Date(),
+        requestId: c.var.requestId,
+      })
+    : null;
+  // In the answer where the provider's format carries it; else through the provider's send API
+  // when the account stored its credentials (recorded in the commit, sent after it).
+  // A format with a body (TwiML, Plivo XML, generic JSON) carries replies.
+  const confirmVia =
+    buildProviderReply(provider.data, []).contentType !== null
+      ? "reply"
+      : isSendApiProvider(provider.data) && target.credentials.sendConfigured
+        ? "send_api"
+        : "none";
   const result = await applyInbound(c.env, {
     account: target.account,
     provider: provider.data,
+    confirmVia,
+    ...(planned ? { statuses: { events: planned.messageEvents, optOuts: planned.optOuts } } : {}),
     messages,
     rules: await cachedEffectiveRules(c.var.db, accountId, target.keywords),
     settings: target.keywords.settings,
@@ -178,6 +246,9 @@ async function handleWebhook(c: Context<AppEnv>) {
     changed: applied.filter((a) => a.changed).length,
     review: applied.filter((a) => !a.replay && a.classification.review).length,
     replies: result.replies.length,
+    sendApiConfirmations:
+      confirmVia === "send_api" ? applied.filter((a) => a.confirmation !== null).length : 0,
+    statuses: statuses.length,
     rejected: result.rejected.length,
   });
   if (result.rejected.length > 0) {

@@ -1,5 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { InboundProvider, ProviderCredentialsInput, providerCredentialsProblem } from "@optout/core";
+import {
+  ConfiguredProvider,
+  EventsUrlProvider,
+  InboundProvider,
+  ProviderConfigInput,
+  providerConfigProblem,
+} from "@optout/core";
 import type { Context } from "hono";
 import { publicOrigin } from "../../config.ts";
 import {
@@ -18,16 +24,30 @@ import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
 const tags = ["inbound"];
 
 const ProviderParam = z.object({
-  provider: InboundProvider.openapi({ param: { name: "provider", in: "path" }, example: "twilio" }),
+  provider: ConfiguredProvider.openapi({ param: { name: "provider", in: "path" }, example: "twilio" }),
 });
 
 const Provider = z
   .object({
-    provider: InboundProvider,
-    options: ProviderCredentialsInput.shape.options,
-    webhookUrl: z
+    provider: ConfiguredProvider,
+    options: ProviderConfigInput.shape.options,
+    webhookUrl: z.string().optional().openapi({
+      description:
+        "SMS and WhatsApp providers: the inbound-message URL to give the provider, `/mo/{provider}/{accountId}`",
+    }),
+    eventsUrl: z
       .string()
-      .openapi({ description: "The URL to give the provider: `/mo/{provider}/{accountId}`" }),
+      .optional()
+      .openapi({
+        description:
+          "Email providers, and SMS providers' status callbacks: the events URL to give the provider, " +
+          "`/events/{provider}/{accountId}` (delivery, engagement and opt-out events; docs/providers.md)",
+      }),
+    sendConfigured: z.boolean().openapi({
+      description:
+        "Send credentials are stored (`send`): confirmations go out through the provider's send API " +
+        "(Vonage, Telnyx, Infobip, Sinch, Bandwidth, Bird). They are never returned.",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -51,11 +71,17 @@ const putProvider = createRoute({
     "(`options.algorithm`: md5hash, md5, sha1, sha256 or sha512 as set in its dashboard), Telnyx " +
     "public key (base64), Infobip/Bandwidth `username:password` (Infobip `options.algorithm: " +
     "hmac-sha256` for HMAC), Sinch webhook secret or `username:password`, MessageBird/Bird signing " +
-    "key, generic secret. Replaces an earlier credential at once. The secret is never returned and " +
-    "never logged. Returns the webhook URL to configure at the provider.",
+    "key, WhatsApp app secret (with `options.verifyToken`, and `options.stopPayloads` for stop buttons), " +
+    "generic secret. Email providers' event webhooks: SendGrid verification key (base64 or PEM), " +
+    "Mailgun webhook signing key, Postmark `username:password`, Resend `whsec_` secret; Amazon SES has " +
+    "no secret but `options.topicArns` (the SNS topics allowed). `send` (Vonage, Telnyx, Infobip, Sinch, Bandwidth, Bird) holds the send API's " +
+    "credentials: keyword confirmations and HELP answers are then sent through it after each change " +
+    "commits (docs/providers.md). Replaces an earlier credential at once. Secrets, the verify token " +
+    "and send credentials are never returned and never logged. Returns the webhook URL to configure " +
+    "at the provider (`webhookUrl` for inbound messages, `eventsUrl` for events and status callbacks).",
   security: security.account,
   middleware: [requireAccount, jsonBody] as const,
-  request: { params: ProviderParam, body: jsonBodyOf(ProviderCredentialsInput) },
+  request: { params: ProviderParam, body: jsonBodyOf(ProviderConfigInput) },
   responses: {
     200: jsonContent(Provider, "Stored"),
     ...commonErrors,
@@ -100,11 +126,13 @@ const deleteProvider = createRoute({
 /** What the provider must be given: built like the URL it signs, from PUBLIC_BASE_URL when set. */
 function withWebhookUrl(c: Context<AppEnv>, view: ProviderView) {
   const base = publicOrigin(c.var.config, c.req.url);
-  const webhookUrl = `${base}/mo/${view.provider}/${c.var.principal.accountId}`;
+  const path = `${view.provider}/${c.var.principal.accountId}`;
   return {
     provider: view.provider,
     options: view.options,
-    webhookUrl,
+    ...(InboundProvider.safeParse(view.provider).success ? { webhookUrl: `${base}/mo/${path}` } : {}),
+    ...(EventsUrlProvider.safeParse(view.provider).success ? { eventsUrl: `${base}/events/${path}` } : {}),
+    sendConfigured: view.sendConfigured,
     createdAt: view.createdAt,
     updatedAt: view.updatedAt,
   };
@@ -114,7 +142,7 @@ export const providerRoutes = createRouter()
   .openapi(putProvider, async (c) => {
     const { provider } = c.req.valid("param");
     const input = c.req.valid("json");
-    const problem = providerCredentialsProblem(provider, input);
+    const problem = await providerConfigProblem(provider, input);
     if (problem) throw new ApiError(400, "invalid_input", problem);
     const view = await writeProviderCredentials(c.var.db, c.var.principal.accountId, provider, input);
     return c.json(withWebhookUrl(c, view), 200);

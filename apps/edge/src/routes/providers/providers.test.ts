@@ -13,6 +13,8 @@ describe("PUT /v1/providers/{provider}", () => {
       provider: "twilio",
       options: {},
       webhookUrl: `https://edge.test/mo/twilio/${account.id}`,
+      eventsUrl: `https://edge.test/events/twilio/${account.id}`,
+      sendConfigured: false,
       createdAt: expect.any(String),
       updatedAt: body.createdAt,
     });

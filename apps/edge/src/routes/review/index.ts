@@ -1,13 +1,50 @@
+/**
+ * The review queue: inbound messages that contain an opt-out keyword without being one wait for a
+ * person (`GET /v1/review`), who decides each once (`POST /v1/review/{id}`): `opt_out` records the
+ * keyword's opt-out with the original message as evidence and sends its confirmation (through the
+ * provider's send API where the account stored its credentials); `dismiss` changes nothing. The
+ * decision, the opt-out and the confirmation owed commit together through the account's writer.
+ */
 import { createRoute, z } from "@hono/zod-openapi";
-import { Cursor, MAX_PAGE } from "@optout/core";
-import { and, asc, eq, gt } from "drizzle-orm";
-import { inboundMessages } from "../../db/schema/index.ts";
+import {
+  Cursor,
+  InboundProvider,
+  inboundChannel,
+  isReviewOverdue,
+  isSendApiProvider,
+  MAX_PAGE,
+  planReviewOptOut,
+  REVIEW_BUSINESS_DAYS,
+  ReviewDecision,
+  reviewOverdueBefore,
+} from "@optout/core";
+import { and, asc, count, eq, gt, isNotNull, isNull, lt } from "drizzle-orm";
+import { type InboundMessageRow, inboundMessages } from "../../db/schema/index.ts";
+import { confirmContext } from "../../inbound/apply-inbound.ts";
+import { cachedEffectiveRules } from "../../inbound/keyword-store.ts";
+import { readWebhookTarget } from "../../inbound/provider-store.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
-import { authErrors, commonErrors } from "../../lib/errors.ts";
-import { jsonContent, security } from "../../lib/openapi.ts";
+import {
+  ApiError,
+  authErrors,
+  bodyErrors,
+  commonErrors,
+  ErrorEnvelope,
+  writeErrors,
+} from "../../lib/errors.ts";
+import { jsonBody } from "../../lib/json-body.ts";
+import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
+import { commitWrite } from "../../writer/client.ts";
+
+const tags = ["keyword rules"];
+
+const ReviewState = z.enum(["pending", "decided", "all"]);
 
 const ReviewQuery = z.strictObject({
+  state: ReviewState.default("pending").openapi({
+    description: "`pending` (undecided, the default), `decided`, or `all`",
+  }),
   cursor: Cursor.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(100),
 });
@@ -25,6 +62,12 @@ const ReviewItem = z
     language: z.string().nullable(),
     receivedAt: z.string(),
     recordedAt: z.string(),
+    state: z.enum(["pending", "decided"]),
+    decision: ReviewDecision.nullable(),
+    decidedAt: z.string().nullable(),
+    overdue: z.boolean().openapi({
+      description: `Undecided ${REVIEW_BUSINESS_DAYS} business days (weekends skipped) after it was received: the FCC's deadline for honoring a revocation has passed`,
+    }),
   })
   .openapi("ReviewItem");
 
@@ -32,18 +75,26 @@ const listReview = createRoute({
   method: "get",
   path: "/v1/review",
   operationId: "listReviewMessages",
-  tags: ["keyword rules"],
+  tags,
   summary: "Inbound messages a person should review",
   description:
     'Messages that contain an opt-out keyword without being one ("stop this bill", "don\'t ' +
-    'stop"): they changed nothing. Oldest first. If one is a revocation after all, opt the address ' +
-    "out with `POST /v1/blocklist`. The text is kept only for these messages.",
+    'stop"): they changed nothing until someone decides them with `POST /v1/review/{id}`. Oldest ' +
+    "first, filtered by `state`. `overdueCount` counts every undecided item received more than " +
+    `${REVIEW_BUSINESS_DAYS} business days ago (the FCC gives that long to honor a revocation). ` +
+    "The text is kept only for these messages.",
   security: security.account,
   middleware: [requireAccount] as const,
   request: { query: ReviewQuery },
   responses: {
     200: jsonContent(
-      z.object({ items: z.array(ReviewItem), nextCursor: z.string().nullable() }).openapi("ReviewPage"),
+      z
+        .object({
+          items: z.array(ReviewItem),
+          nextCursor: z.string().nullable(),
+          overdueCount: z.number().int(),
+        })
+        .openapi("ReviewPage"),
       "One page of messages to review",
     ),
     ...commonErrors,
@@ -51,22 +102,75 @@ const listReview = createRoute({
   },
 });
 
-export const reviewRoutes = createRouter().openapi(listReview, async (c) => {
-  const query = c.req.valid("query");
-  const rows = await c.var.db
-    .select()
-    .from(inboundMessages)
-    .where(
-      and(
-        eq(inboundMessages.accountId, c.var.principal.accountId),
-        eq(inboundMessages.review, true),
-        gt(inboundMessages.id, Number(query.cursor ?? "0")),
-      ),
-    )
-    .orderBy(asc(inboundMessages.id))
-    .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const items = page.map((r) => ({
+const ReviewIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, "a review item id")
+    .openapi({ param: { name: "id", in: "path" }, example: "42" }),
+});
+
+const DecideInput = z.strictObject({ decision: ReviewDecision }).openapi("ReviewDecisionInput");
+
+const DecideResult = z
+  .object({
+    item: ReviewItem,
+    changes: z
+      .array(
+        z.object({
+          status: z.enum(["appended", "unchanged", "changed_since", "replayed"]),
+          seq: z.number().int().nullable(),
+        }),
+      )
+      .openapi({ description: "The opt-out's ledger outcomes, one per scope (none for a dismissal)" }),
+    confirmation: z
+      .object({
+        text: z.string(),
+        delivery: z.enum(["send_api", "none"]).openapi({
+          description:
+            "`send_api`: sent through the provider's send API after the commit (at most once); " +
+            "`none`: the account has no send credentials for the provider (or its confirmations " +
+            "travel in webhook answers): send it yourself",
+        }),
+      })
+      .nullable()
+      .openapi({ description: "The opt-out's confirmation; null when nothing changed or for a dismissal" }),
+  })
+  .openapi("ReviewDecisionResult");
+
+const decideReview = createRoute({
+  method: "post",
+  path: "/v1/review/{id}",
+  operationId: "decideReviewMessage",
+  tags,
+  summary: "Decide a message held for review",
+  description:
+    "`opt_out`: the message was a revocation after all. The address is opted out as the keyword it " +
+    "contains would have done (the rule's level, source `keyword`, the original message as evidence, " +
+    "as of when it was received, so a later opt-in by the end user still wins) and its confirmation " +
+    "is sent once. `dismiss`: nothing changes. Either way the item is decided for good: a second " +
+    "decision is 409.",
+  security: security.account,
+  middleware: [requireAccount, jsonBody] as const,
+  request: { params: ReviewIdParam, body: jsonBodyOf(DecideInput) },
+  responses: {
+    200: jsonContent(DecideResult, "Decided"),
+    ...commonErrors,
+    ...authErrors,
+    404: {
+      description: "No such item (`not_found`)",
+      content: { "application/json": { schema: ErrorEnvelope } },
+    },
+    409: {
+      description: "The item was already decided (`conflict`)",
+      content: { "application/json": { schema: ErrorEnvelope } },
+    },
+    ...bodyErrors,
+    ...writeErrors,
+  },
+});
+
+function itemOf(r: InboundMessageRow, now: Date): z.infer<typeof ReviewItem> {
+  return {
     id: String(r.id),
     provider: r.provider,
     providerMessageId: r.providerMessageId,
@@ -78,6 +182,132 @@ export const reviewRoutes = createRouter().openapi(listReview, async (c) => {
     language: r.language,
     receivedAt: r.receivedAt,
     recordedAt: r.recordedAt,
-  }));
-  return c.json({ items, nextCursor: rows.length > query.limit ? String(page.at(-1)!.id) : null }, 200);
-});
+    state: r.decision === null ? "pending" : "decided",
+    decision: r.decision,
+    decidedAt: r.decidedAt,
+    overdue: isReviewOverdue({ receivedAt: r.receivedAt, decidedAt: r.decidedAt }, now),
+  };
+}
+
+const NOT_FOUND = "no review item with this id";
+
+export const reviewRoutes = createRouter()
+  .openapi(listReview, async (c) => {
+    const query = c.req.valid("query");
+    const accountId = c.var.principal.accountId;
+    const now = new Date();
+    const pending = and(
+      eq(inboundMessages.accountId, accountId),
+      eq(inboundMessages.review, true),
+      isNull(inboundMessages.decision),
+    );
+    const state =
+      query.state === "pending"
+        ? isNull(inboundMessages.decision)
+        : query.state === "decided"
+          ? isNotNull(inboundMessages.decision)
+          : undefined;
+    const [rows, overdue] = await Promise.all([
+      c.var.db
+        .select()
+        .from(inboundMessages)
+        .where(
+          and(
+            eq(inboundMessages.accountId, accountId),
+            eq(inboundMessages.review, true),
+            state,
+            gt(inboundMessages.id, Number(query.cursor ?? "0")),
+          ),
+        )
+        .orderBy(asc(inboundMessages.id))
+        .limit(query.limit + 1),
+      // Walks inbound_messages_account_pending_review_idx: the account's undecided items only.
+      c.var.db
+        .select({ n: count() })
+        .from(inboundMessages)
+        .where(and(pending, lt(inboundMessages.receivedAt, reviewOverdueBefore(now)))),
+    ]);
+    const page = rows.slice(0, query.limit);
+    return c.json(
+      {
+        items: page.map((r) => itemOf(r, now)),
+        nextCursor: rows.length > query.limit ? String(page.at(-1)!.id) : null,
+        overdueCount: overdue[0]?.n ?? 0,
+      },
+      200,
+    );
+  })
+  .openapi(decideReview, async (c) => {
+    const { id: rawId } = c.req.valid("param");
+    const { decision } = c.req.valid("json");
+    const accountId = c.var.principal.accountId;
+    const id = Number(rawId);
+    const [row] = await c.var.db
+      .select()
+      .from(inboundMessages)
+      .where(
+        and(
+          eq(inboundMessages.id, id),
+          eq(inboundMessages.accountId, accountId),
+          eq(inboundMessages.review, true),
+        ),
+      )
+      .limit(1);
+    if (!row) throw new ApiError(404, "not_found", NOT_FOUND);
+    if (row.decision !== null) throw new ApiError(409, "conflict", "this item was already decided");
+    const provider = InboundProvider.safeParse(row.provider);
+    if (!provider.success) throw new ApiError(404, "not_found", NOT_FOUND);
+
+    // One read: the brand, the provider's send credentials (present or not) and the keyword settings.
+    const target = await readWebhookTarget(c.env.DB, accountId, provider.data);
+    if (!target) throw new ApiError(404, "not_found", NOT_FOUND);
+    const rules = await cachedEffectiveRules(c.var.db, accountId, target.keywords);
+    const via = isSendApiProvider(provider.data) && target.credentials?.sendConfigured ? "send_api" : "none";
+    const confirm = confirmContext(via, target.account.name, target.keywords.settings, rules);
+
+    const { result } = await commitWrite(c.env, accountId, {
+      kind: "review",
+      confirm,
+      decision:
+        decision === "dismiss"
+          ? { id, action: "dismiss" }
+          : {
+              id,
+              action: "opt_out",
+              provider: provider.data,
+              address: row.address,
+              sender: row.sender,
+              plan: planReviewOptOut({
+                item: {
+                  id: String(row.id),
+                  provider: row.provider,
+                  providerMessageId: row.providerMessageId,
+                  address: row.address,
+                  sender: row.sender,
+                  text: row.text ?? "",
+                  keyword: row.keyword,
+                  ruleId: row.ruleId,
+                  language: row.language,
+                  receivedAt: row.receivedAt,
+                },
+                // The rule's level; the account's default level when the rule is gone.
+                level: rules.find((r) => r.id === row.ruleId)?.level ?? target.keywords.settings.defaultLevel,
+                channel: inboundChannel(provider.data),
+                requestId: c.var.requestId,
+              }),
+            },
+    });
+    const decided = { ...row, decision: result.decision, decidedAt: result.decidedAt };
+    return c.json(
+      {
+        item: itemOf(decided, new Date()),
+        changes: result.results.map((r) => ({
+          status: r.status,
+          seq:
+            r.status === "appended" ? r.event.seq : r.status === "replayed" ? r.seq : (r.entry?.seq ?? null),
+        })),
+        confirmation: result.confirmation,
+      },
+      200,
+    );
+  });

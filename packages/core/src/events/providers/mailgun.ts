@@ -54,6 +54,20 @@ async function verify(
   return own || viaParent ? ok() : fail("signature.signature does not match");
 }
 
+/**
+ * The `signature.token` of a Mailgun webhook body, or null. Mailgun's HMAC covers the timestamp and
+ * this token, not `event-data`: the edge remembers each token with the body it came with and
+ * refuses the same token with another body (a replay with forged events).
+ */
+export function mailgunSignatureToken(body: string): string | null {
+  try {
+    const parsed = Signature.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data.signature.token : null;
+  } catch {
+    return null;
+  }
+}
+
 const Envelope = z.object({ "event-data": z.object({ event: z.string() }).loose() });
 
 const EventData = z.object({

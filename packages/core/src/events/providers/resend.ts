@@ -42,7 +42,7 @@ function svixHeader(request: WebhookRequest, name: "id" | "timestamp" | "signatu
 }
 
 /** The HMAC key of a `whsec_…` secret (base64, padding optional), or null. */
-function signingKey(secret: string): Uint8Array | null {
+export function signingKey(secret: string): Uint8Array | null {
   const b64 = secret.trim().replace(/^whsec_/, "");
   const padded = b64 + "=".repeat((4 - (b64.length % 4)) % 4);
   const key = base64Decode(padded);

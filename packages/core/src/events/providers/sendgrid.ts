@@ -31,7 +31,7 @@ const SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature";
 const TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp";
 
 /** The verification key as DER SPKI: PEM as shown by some tools, or the bare base64 SendGrid's app shows. */
-function verificationKey(secret: string): Uint8Array | null {
+export function verificationKey(secret: string): Uint8Array | null {
   const text = secret.trim();
   if (text.includes("-----BEGIN")) return pemBlock(text, "PUBLIC KEY");
   return base64Decode(text.replace(/\s+/g, ""));
