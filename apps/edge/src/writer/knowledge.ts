@@ -162,13 +162,15 @@ export class AccountKnowledge {
     }
     if (needs.addresses.size > 0) {
       const addresses = [...needs.addresses];
+      // CROSS JOIN keeps json_each outside: each address is one probe of the identity index,
+      // never a scan of the account's entries per address.
       statements.push({
         run: d1
           .prepare(
             `SELECT e.address AS address, e.channel AS channel, e.scope_key AS scopeKey, e.active AS active,
               e.source AS source, e.reason AS reason, e.occurred_at AS occurredAt, e.seq AS seq,
               e.created_at AS createdAt, e.updated_at AS updatedAt
-            FROM json_each(?2) j JOIN blocklist_entries e ON e.account_id = ?1 AND e.address = j.value`,
+            FROM json_each(?2) j CROSS JOIN blocklist_entries e ON e.account_id = ?1 AND e.address = j.value`,
           )
           .bind(id, JSON.stringify(addresses)),
         take: (r) => {

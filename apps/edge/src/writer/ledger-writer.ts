@@ -345,6 +345,7 @@ export class LedgerWriter extends DurableObject<Env> {
       const want = prefetchOf(op);
       if (want.rules && !k.rules) needs.rules = true;
       for (const id of want.messages ?? []) if (!k.messages.has(id)) needs.messages.add(id);
+      for (const a of want.addresses ?? []) if (!k.addresses.has(a)) needs.addresses.add(a);
     }
     return needs;
   }

@@ -54,7 +54,9 @@ export function prefetchOf(op: WriteOp): Partial<Needs> {
     case "settle":
       return { messages: new Set(op.deadlines.map((d) => d.messageId)) };
     case "import":
-      return {};
+      // Imports overlap lists already here (a re-import, an export of the same CRM): read the
+      // addresses the writer does not know rather than assume them new and fail the guard.
+      return { addresses: new Set(op.chunk.items.map((i) => i.change.address)) };
   }
 }
 
