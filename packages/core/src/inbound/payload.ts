@@ -1,6 +1,7 @@
 /** Shared readers for provider payloads: JSON, zod validation with precise errors, times, numbers. */
 import type { z } from "zod";
 import { DomainError } from "../errors.ts";
+import { formPairs, isJsonBody, parseUrl, singleMap, type WebhookRequest } from "./request.ts";
 import type { InboundProvider } from "./types.ts";
 
 export function parseJson(body: string, provider: InboundProvider): unknown {
@@ -13,6 +14,34 @@ export function parseJson(body: string, provider: InboundProvider): unknown {
       `${provider} webhook body is not valid JSON (${(e as Error).message})`,
     );
   }
+}
+
+/**
+ * The fields of a webhook that may come three ways (Vonage, MessageBird): a GET's query, a form
+ * body (last value wins), or a JSON object. `params` for the first two, `json` for the third;
+ * `what` names the request in errors, `jsonWhat` the JSON body.
+ */
+export function webhookFields(
+  request: WebhookRequest,
+  provider: InboundProvider,
+  what: string,
+  jsonWhat: string,
+): { params: Record<string, string> } | { json: Record<string, unknown> } {
+  if (request.method.toUpperCase() === "GET") {
+    const url = parseUrl(request.url);
+    if (!url) throw new DomainError("invalid_input", `${what} URL is not a valid absolute URL`);
+    return { params: Object.fromEntries(url.searchParams) };
+  }
+  if (!isJsonBody(request)) {
+    const pairs = formPairs(request.body);
+    if (pairs.length === 0) throw new DomainError("invalid_input", `${what} carries no parameters`);
+    return { params: singleMap(pairs) };
+  }
+  const json = parseJson(request.body, provider);
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw new DomainError("invalid_input", `${jsonWhat} is not a JSON object`);
+  }
+  return { json: json as Record<string, unknown> };
 }
 
 function describeIssues(error: z.ZodError): string {

@@ -16,9 +16,8 @@
  * opted out", so failures give nothing.
  */
 import { z } from "zod";
-import { DomainError } from "../../errors.ts";
-import { internationalNumber, parseJson, validate } from "../../inbound/payload.ts";
-import { formPairs, isJsonBody, parseUrl, singleMap, type WebhookRequest } from "../../inbound/request.ts";
+import { internationalNumber, validate, webhookFields } from "../../inbound/payload.ts";
+import type { WebhookRequest } from "../../inbound/request.ts";
 import { occurredAt, perRecipientId } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
 import {
@@ -104,23 +103,9 @@ function fromBird(event: string, payload: unknown, context: StatusContext): Prov
 }
 
 function parse(request: WebhookRequest, context: StatusContext): ProviderEvent[] {
-  if (request.method.toUpperCase() === "GET") {
-    const url = parseUrl(request.url);
-    if (!url)
-      throw new DomainError("invalid_input", "messagebird status report URL is not a valid absolute URL");
-    return fromStatusReport(Object.fromEntries(url.searchParams), context);
-  }
-  if (!isJsonBody(request)) {
-    const pairs = formPairs(request.body);
-    if (pairs.length === 0)
-      throw new DomainError("invalid_input", "messagebird status report carries no parameters");
-    return fromStatusReport(singleMap(pairs), context);
-  }
-  const json = parseJson(request.body, "messagebird");
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    throw new DomainError("invalid_input", "messagebird webhook body is not a JSON object");
-  }
-  const fields = json as Record<string, unknown>;
+  const read = webhookFields(request, "messagebird", "messagebird status report", "messagebird webhook body");
+  if ("params" in read) return fromStatusReport(read.params, context);
+  const fields = read.json;
   if (typeof fields.event === "string" || fields.service !== undefined) {
     return typeof fields.event === "string" ? fromBird(fields.event, fields.payload, context) : [];
   }

@@ -16,9 +16,8 @@
  * checked, so rejected Messages API statuses give nothing.
  */
 import { z } from "zod";
-import { DomainError } from "../../errors.ts";
-import { internationalNumber, parseJson, validate } from "../../inbound/payload.ts";
-import { formPairs, isJsonBody, parseUrl, type WebhookRequest } from "../../inbound/request.ts";
+import { internationalNumber, validate, webhookFields } from "../../inbound/payload.ts";
+import type { WebhookRequest } from "../../inbound/request.ts";
 import { occurredAt } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
 import {
@@ -132,23 +131,9 @@ function fromMessagesApi(fields: Record<string, unknown>, context: StatusContext
 }
 
 function parse(request: WebhookRequest, context: StatusContext): ProviderEvent[] {
-  if (request.method.toUpperCase() === "GET") {
-    const url = parseUrl(request.url);
-    if (!url)
-      throw new DomainError("invalid_input", "vonage delivery receipt URL is not a valid absolute URL");
-    return fromDlr(Object.fromEntries(url.searchParams), context);
-  }
-  if (!isJsonBody(request)) {
-    const pairs = formPairs(request.body);
-    if (pairs.length === 0)
-      throw new DomainError("invalid_input", "vonage delivery receipt carries no parameters");
-    return fromDlr(Object.fromEntries(pairs), context);
-  }
-  const json = parseJson(request.body, "vonage");
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    throw new DomainError("invalid_input", "vonage status webhook body is not a JSON object");
-  }
-  const fields = json as Record<string, unknown>;
+  const read = webhookFields(request, "vonage", "vonage delivery receipt", "vonage status webhook body");
+  if ("params" in read) return fromDlr(read.params, context);
+  const fields = read.json;
   if (fields.message_uuid !== undefined) return fromMessagesApi(fields, context);
   // SMS API DLRs as JSON: numbers (err-code, price) may arrive as JSON numbers.
   const stringly: Record<string, unknown> = {};

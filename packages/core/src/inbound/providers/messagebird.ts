@@ -22,16 +22,12 @@
 import { z } from "zod";
 import { DomainError } from "../../errors.ts";
 import { numericClaim, payloadHashProblem, verifyHmacJwt } from "../jwt.ts";
-import { internationalNumber, parseJson, toInstant, validate } from "../payload.ts";
+import { internationalNumber, toInstant, validate, webhookFields } from "../payload.ts";
 import {
   checkTimestamp,
   fail,
-  formPairs,
   header,
-  isJsonBody,
   ok,
-  parseUrl,
-  singleMap,
   unixNow,
   type VerifyOptions,
   type VerifyResult,
@@ -187,21 +183,8 @@ function fromLegacy(fields: Record<string, unknown>, context: ParseContext): Inb
 }
 
 function parse(request: WebhookRequest, context: ParseContext): InboundMessage[] {
-  if (request.method.toUpperCase() === "GET") {
-    const url = parseUrl(request.url);
-    if (!url) throw new DomainError("invalid_input", "messagebird webhook URL is not a valid absolute URL");
-    return fromLegacy(Object.fromEntries(url.searchParams), context);
-  }
-  if (isJsonBody(request)) {
-    const json = parseJson(request.body, "messagebird");
-    if (json === null || typeof json !== "object" || Array.isArray(json)) {
-      throw new DomainError("invalid_input", "messagebird webhook body is not a JSON object");
-    }
-    return fromJson(json as Record<string, unknown>, context);
-  }
-  const pairs = formPairs(request.body);
-  if (pairs.length === 0) throw new DomainError("invalid_input", "messagebird webhook carries no parameters");
-  return fromLegacy(singleMap(pairs), context);
+  const read = webhookFields(request, "messagebird", "messagebird webhook", "messagebird webhook body");
+  return "params" in read ? fromLegacy(read.params, context) : fromJson(read.json, context);
 }
 
 export const messagebird: ProviderAdapter = { verify, parse };

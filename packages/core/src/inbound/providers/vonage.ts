@@ -17,10 +17,9 @@
  * Messages API inbound JSON (`message_uuid`, `from`, `to`, `text`, `timestamp`, `channel`).
  */
 import { z } from "zod";
-import { DomainError } from "../../errors.ts";
 import { numericClaim, payloadHashProblem, verifyHmacJwt } from "../jwt.ts";
 import { hmacMd5, md5 } from "../md5.ts";
-import { internationalNumber, parseJson, toInstant, validate } from "../payload.ts";
+import { internationalNumber, toInstant, validate, webhookFields } from "../payload.ts";
 import {
   checkTimestamp,
   fail,
@@ -179,21 +178,9 @@ function fromSmsParams(fields: Record<string, unknown>, context: ParseContext): 
 }
 
 function parse(request: WebhookRequest, context: ParseContext): InboundMessage[] {
-  if (request.method.toUpperCase() === "GET") {
-    const url = parseUrl(request.url);
-    if (!url) throw new DomainError("invalid_input", "vonage webhook URL is not a valid absolute URL");
-    return fromSmsParams(Object.fromEntries(url.searchParams), context);
-  }
-  if (!isJsonBody(request)) {
-    const pairs = formPairs(request.body);
-    if (pairs.length === 0) throw new DomainError("invalid_input", "vonage webhook carries no parameters");
-    return fromSmsParams(Object.fromEntries(pairs), context);
-  }
-  const json = parseJson(request.body, "vonage");
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    throw new DomainError("invalid_input", "vonage webhook body is not a JSON object");
-  }
-  const fields = json as Record<string, unknown>;
+  const read = webhookFields(request, "vonage", "vonage webhook", "vonage webhook body");
+  if ("params" in read) return fromSmsParams(read.params, context);
+  const fields = read.json;
   if (fields.message_uuid === undefined) {
     const stringly: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(fields)) stringly[k] = typeof v === "number" ? String(v) : v;
