@@ -84,7 +84,8 @@ export function classifyError(err: unknown): {
   return { status: 500, code: "internal", message: "internal error" };
 }
 
-const errorResponse = (description: string) => ({
+/** An error response of the OpenAPI document: the envelope, with what the status means here. */
+export const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorEnvelope } },
 });

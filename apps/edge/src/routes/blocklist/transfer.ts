@@ -28,7 +28,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
-import { ApiError, authErrors, commonErrors, ErrorEnvelope, writeErrors } from "../../lib/errors.ts";
+import { ApiError, authErrors, commonErrors, errorResponse, writeErrors } from "../../lib/errors.ts";
 import { jsonContent, security } from "../../lib/openapi.ts";
 import { commitWrite } from "../../writer/client.ts";
 import type { ImportChunk } from "../../writer/ops.ts";
@@ -106,11 +106,6 @@ const ImportReport = z
   })
   .openapi("ImportReport");
 type ImportReport = z.infer<typeof ImportReport>;
-
-const errorResponse = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorEnvelope } },
-});
 
 const fileSchema = z.string().openapi({ format: "binary" });
 

@@ -21,7 +21,7 @@ import {
 } from "../../inbound/keyword-store.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
-import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
+import { ApiError, authErrors, bodyErrors, commonErrors, errorResponse } from "../../lib/errors.ts";
 import { jsonBody } from "../../lib/json-body.ts";
 import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
 
@@ -48,10 +48,7 @@ const RuleIdParam = z.object({
 });
 
 const notFound = {
-  404: {
-    description: "No rule with this id (`not_found`)",
-    content: { "application/json": { schema: ErrorEnvelope } },
-  },
+  404: errorResponse("No rule with this id (`not_found`)"),
 };
 
 const listRules = createRoute({
@@ -94,10 +91,7 @@ const createRule = createRoute({
   request: { body: jsonBodyOf(CreateKeywordRuleInput) },
   responses: {
     201: jsonContent(RuleResponse, "The rule"),
-    409: {
-      description: `The account already has ${MAX_KEYWORD_RULES} rules (\`conflict\`)`,
-      content: { "application/json": { schema: ErrorEnvelope } },
-    },
+    409: errorResponse(`The account already has ${MAX_KEYWORD_RULES} rules (\`conflict\`)`),
     ...commonErrors,
     ...authErrors,
     ...bodyErrors,

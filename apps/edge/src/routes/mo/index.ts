@@ -28,7 +28,7 @@ import { readWebhookTarget } from "../../inbound/provider-store.ts";
 import { MAX_WEBHOOK_BYTES, readRawBody } from "../../inbound/raw-body.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { createRouter } from "../../lib/create-app.ts";
-import { ApiError, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
+import { ApiError, commonErrors, errorResponse } from "../../lib/errors.ts";
 import { log } from "../../lib/log.ts";
 
 const tags = ["inbound"];
@@ -40,11 +40,6 @@ const MoParams = z.object({
     example: "twilio",
   }),
   accountId: z.string().openapi({ param: { name: "accountId", in: "path" }, example: "acc_..." }),
-});
-
-const error = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorEnvelope } },
 });
 
 const reply = {
@@ -116,19 +111,23 @@ const moRoute = (method: "post" | "get") =>
               description: `${reply.description} WhatsApp's subscription check: the challenge (text/plain).`,
             },
       ...commonErrors,
-      400: error(
+      400: errorResponse(
         "Malformed or truncated payload (`invalid_input`), or a sender number that cannot be read " +
           "(`invalid_address`; the other messages of a batch were applied)",
       ),
-      401: error("Missing, forged or stale signature (`invalid_signature`); nothing was recorded"),
+      401: errorResponse("Missing, forged or stale signature (`invalid_signature`); nothing was recorded"),
       ...(method === "get"
-        ? { 403: error("WhatsApp's subscription check with a wrong verify token or mode (`forbidden`)") }
+        ? {
+            403: errorResponse(
+              "WhatsApp's subscription check with a wrong verify token or mode (`forbidden`)",
+            ),
+          }
         : {}),
-      404: error(
+      404: errorResponse(
         "Unknown provider or account, or the provider is not configured for the account (`not_found`)",
       ),
-      413: error(`Body larger than ${MAX_WEBHOOK_BYTES} bytes (\`payload_too_large\`)`),
-      503: error("Too much concurrent writing (`busy`); nothing was recorded, retry"),
+      413: errorResponse(`Body larger than ${MAX_WEBHOOK_BYTES} bytes (\`payload_too_large\`)`),
+      503: errorResponse("Too much concurrent writing (`busy`); nothing was recorded, retry"),
     },
   });
 

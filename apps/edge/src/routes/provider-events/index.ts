@@ -34,7 +34,7 @@ import type { Context } from "hono";
 import { readRawBody } from "../../inbound/raw-body.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { createRouter } from "../../lib/create-app.ts";
-import { ApiError, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
+import { ApiError, commonErrors, errorResponse } from "../../lib/errors.ts";
 import { log } from "../../lib/log.ts";
 import { confirmSnsSubscription, snsCertificate } from "../../provider-events/sns-client.ts";
 import { readEventsTarget } from "../../provider-events/target.ts";
@@ -55,11 +55,6 @@ const Params = z.object({
     example: "sendgrid",
   }),
   accountId: z.string().openapi({ param: { name: "accountId", in: "path" }, example: "acc_..." }),
-});
-
-const error = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorEnvelope } },
 });
 
 const EventsReceived = z
@@ -113,16 +108,16 @@ const eventsRoute = createRoute({
       content: { "application/json": { schema: EventsReceived } },
     },
     ...commonErrors,
-    400: error("Malformed payload (`invalid_input`); nothing was recorded"),
-    401: error(
+    400: errorResponse("Malformed payload (`invalid_input`); nothing was recorded"),
+    401: errorResponse(
       "Missing, forged or stale signature, an SNS topic or certificate URL not allowed, or a Mailgun " +
         "token replayed with another body (`invalid_signature`); nothing was recorded",
     ),
-    404: error(
+    404: errorResponse(
       "Unknown provider or account, or the provider is not configured for the account (`not_found`)",
     ),
-    413: error(`Body larger than ${MAX_EVENTS_BODY_BYTES} bytes (\`payload_too_large\`)`),
-    503: error(
+    413: errorResponse(`Body larger than ${MAX_EVENTS_BODY_BYTES} bytes (\`payload_too_large\`)`),
+    503: errorResponse(
       "Nothing was recorded: too much concurrent writing, or Amazon SNS could not be reached (`busy`); retry",
     ),
   },

@@ -17,7 +17,7 @@ import {
 import type { AppEnv } from "../../lib/app-env.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
-import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
+import { ApiError, authErrors, bodyErrors, commonErrors, errorResponse } from "../../lib/errors.ts";
 import { jsonBody } from "../../lib/json-body.ts";
 import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
 
@@ -54,10 +54,7 @@ const Provider = z
   .openapi("Provider", { description: "A configured provider. The secret is never returned." });
 
 const notFound = {
-  404: {
-    description: "The provider is not configured (`not_found`)",
-    content: { "application/json": { schema: ErrorEnvelope } },
-  },
+  404: errorResponse("The provider is not configured (`not_found`)"),
 };
 
 const putProvider = createRoute({

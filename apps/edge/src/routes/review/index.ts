@@ -30,7 +30,7 @@ import {
   authErrors,
   bodyErrors,
   commonErrors,
-  ErrorEnvelope,
+  errorResponse,
   writeErrors,
 } from "../../lib/errors.ts";
 import { jsonBody } from "../../lib/json-body.ts";
@@ -156,14 +156,8 @@ const decideReview = createRoute({
     200: jsonContent(DecideResult, "Decided"),
     ...commonErrors,
     ...authErrors,
-    404: {
-      description: "No such item (`not_found`)",
-      content: { "application/json": { schema: ErrorEnvelope } },
-    },
-    409: {
-      description: "The item was already decided (`conflict`)",
-      content: { "application/json": { schema: ErrorEnvelope } },
-    },
+    404: errorResponse("No such item (`not_found`)"),
+    409: errorResponse("The item was already decided (`conflict`)"),
     ...bodyErrors,
     ...writeErrors,
   },
