@@ -18,8 +18,8 @@ import type { WebhookRequest } from "../../inbound/request.ts";
 import { occurredAt } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
 import {
-  carrierOptOut,
   eventMessageId,
+  messageOptOut,
   type StatusCallbackAdapter,
   type StatusContext,
   statusEvent,
@@ -75,15 +75,7 @@ function parse(request: WebhookRequest, context: StatusContext): ProviderEvent[]
         const code = e.errorCode === null || e.errorCode === undefined ? "" : String(e.errorCode).trim();
         const meaning = BANDWIDTH_OPT_OUT_ERRORS.get(code);
         if (!meaning) return [];
-        return carrierOptOut({
-          address: base.address,
-          sender: base.sender,
-          channel: "sms",
-          occurredAt: at,
-          providerEventId: base.providerEventId,
-          reason: `bandwidth error ${code} (${meaning})`,
-          messageId: base.messageId,
-        });
+        return messageOptOut(base, `bandwidth error ${code} (${meaning})`);
       }
     }
   });

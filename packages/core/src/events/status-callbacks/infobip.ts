@@ -21,8 +21,8 @@ import type { WebhookRequest } from "../../inbound/request.ts";
 import { occurredAt } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
 import {
-  carrierOptOut,
   eventMessageId,
+  messageOptOut,
   type StatusCallbackAdapter,
   type StatusContext,
   statusEvent,
@@ -74,15 +74,7 @@ function parse(request: WebhookRequest, context: StatusContext): ProviderEvent[]
     }
     const blocklisted = r.status.groupId === REJECTED_GROUP && INFOBIP_OPT_OUT_STATUSES.get(r.status.id);
     if (!blocklisted) return [];
-    return carrierOptOut({
-      address: base.address,
-      sender: base.sender,
-      channel: "sms",
-      occurredAt: at,
-      providerEventId: base.providerEventId,
-      reason: `infobip status ${r.status.id} (${blocklisted})`,
-      messageId: base.messageId,
-    });
+    return messageOptOut(base, `infobip status ${r.status.id} (${blocklisted})`);
   });
 }
 

@@ -17,7 +17,7 @@ import { internationalNumber, validate } from "../../inbound/payload.ts";
 import { formPairs, parseUrl, singleMap, type WebhookRequest } from "../../inbound/request.ts";
 import { occurredAt } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
-import { carrierOptOut, type StatusCallbackAdapter, type StatusContext, statusEvent } from "./shared.ts";
+import { messageOptOut, type StatusCallbackAdapter, type StatusContext, statusEvent } from "./shared.ts";
 
 /** Plivo `ErrorCode`s that mean the recipient opted out of the sender. */
 export const PLIVO_OPT_OUT_ERRORS: ReadonlyMap<string, string> = new Map([
@@ -64,15 +64,7 @@ function parse(request: WebhookRequest, context: StatusContext): ProviderEvent[]
       const code = m.ErrorCode?.trim() ?? "";
       const meaning = PLIVO_OPT_OUT_ERRORS.get(code);
       if (!meaning) return [];
-      return carrierOptOut({
-        address: base.address,
-        sender: base.sender,
-        channel: "sms",
-        occurredAt: at,
-        providerEventId: `${base.providerEventId}:${code}`,
-        reason: `plivo error ${code} (${meaning})`,
-        messageId: base.messageId,
-      });
+      return messageOptOut(base, `plivo error ${code} (${meaning})`, `${base.providerEventId}:${code}`);
     }
     default:
       return [];

@@ -54,6 +54,19 @@ export function carrierOptOut(parts: CarrierOptOutParts): ProviderOptOut[] {
 }
 
 /**
+ * The opt-out a message's failed status means: the message's own recipient, sender, channel, time
+ * and id (`message` is the status event's parts), with the provider's `reason`.
+ */
+export function messageOptOut(
+  message: Omit<StatusEventParts, "type">,
+  reason: string,
+  providerEventId: string = message.providerEventId,
+): ProviderOptOut[] {
+  const { address, sender, channel, occurredAt, messageId } = message;
+  return carrierOptOut({ address, sender, channel, occurredAt, providerEventId, reason, messageId });
+}
+
+/**
  * The user's ids carried in a provider's single free-text reference (Vonage `client-ref`, Infobip
  * `callbackData`, Sinch `client_reference`, Bandwidth `tag`, Bird `reference`, WhatsApp
  * `biz_opaque_callback_data`): a JSON object or a form-encoded string with `optout_message_id`

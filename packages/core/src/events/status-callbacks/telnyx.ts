@@ -18,7 +18,7 @@ import { parseJson, validate } from "../../inbound/payload.ts";
 import type { WebhookRequest } from "../../inbound/request.ts";
 import { occurredAt, perRecipientId } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
-import { carrierOptOut, type StatusCallbackAdapter, type StatusContext, statusEvent } from "./shared.ts";
+import { messageOptOut, type StatusCallbackAdapter, type StatusContext, statusEvent } from "./shared.ts";
 
 /** Telnyx messaging error codes that mean the recipient opted out of the sender. */
 export const TELNYX_OPT_OUT_ERRORS: ReadonlyMap<string, string> = new Map([
@@ -73,15 +73,7 @@ function parse(request: WebhookRequest, context: StatusContext): ProviderEvent[]
       case "delivery_failed":
       case "sending_failed":
         if (optOutCode === undefined) return [];
-        return carrierOptOut({
-          address: base.address,
-          sender: base.sender,
-          channel: "sms",
-          occurredAt: at,
-          providerEventId: base.providerEventId,
-          reason: `telnyx error ${optOutCode} (${TELNYX_OPT_OUT_ERRORS.get(optOutCode)})`,
-          messageId: base.messageId,
-        });
+        return messageOptOut(base, `telnyx error ${optOutCode} (${TELNYX_OPT_OUT_ERRORS.get(optOutCode)})`);
       default:
         return [];
     }

@@ -20,8 +20,8 @@ import { formPairs, isJsonBody, parseUrl, singleMap, type WebhookRequest } from 
 import { occurredAt, userIds } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
 import {
-  carrierOptOut,
   eventMessageId,
+  messageOptOut,
   type StatusCallbackAdapter,
   type StatusChannel,
   type StatusContext,
@@ -91,15 +91,7 @@ function parse(request: WebhookRequest, context: StatusContext): ProviderEvent[]
       const code = m.ErrorCode?.trim() ?? "";
       const meaning = TWILIO_OPT_OUT_ERRORS.get(code);
       if (!meaning) return [];
-      return carrierOptOut({
-        address: base.address,
-        sender: base.sender,
-        channel,
-        occurredAt: at,
-        providerEventId: `${base.providerEventId}:${code}`,
-        reason: `twilio error ${code} (${meaning})`,
-        messageId: base.messageId,
-      });
+      return messageOptOut(base, `twilio error ${code} (${meaning})`, `${base.providerEventId}:${code}`);
     }
     default:
       // queued, accepted, scheduled, sending, canceled, partially_delivered: nothing to record.

@@ -21,8 +21,8 @@ import type { WebhookRequest } from "../../inbound/request.ts";
 import { occurredAt } from "../payload.ts";
 import type { ProviderEvent } from "../types.ts";
 import {
-  carrierOptOut,
   eventMessageId,
+  messageOptOut,
   type StatusCallbackAdapter,
   type StatusChannel,
   type StatusContext,
@@ -81,15 +81,7 @@ function fromDlr(fields: Record<string, unknown>, context: StatusContext): Provi
       const code = m["err-code"]?.trim() ?? "";
       const meaning = VONAGE_OPT_OUT_ERRORS.get(code);
       if (!meaning) return [];
-      return carrierOptOut({
-        address: base.address,
-        sender: base.sender,
-        channel: "sms",
-        occurredAt: at,
-        providerEventId: `${base.providerEventId}:${code}`,
-        reason: `vonage err-code ${code} (${meaning})`,
-        messageId: base.messageId,
-      });
+      return messageOptOut(base, `vonage err-code ${code} (${meaning})`, `${base.providerEventId}:${code}`);
     }
     default:
       return [];

@@ -25,6 +25,7 @@ import type { ProviderEvent } from "../types.ts";
 import {
   carrierOptOut,
   eventMessageId,
+  messageOptOut,
   type StatusCallbackAdapter,
   type StatusContext,
   statusEvent,
@@ -95,15 +96,11 @@ function fromStatuses(value: unknown, path: string, context: StatusContext): Pro
       .map((e) => String(e.code).trim())
       .find((c) => WHATSAPP_OPT_OUT_ERRORS.has(c));
     if (code === undefined) return [];
-    return carrierOptOut({
-      address: base.address,
-      sender,
-      channel: "whatsapp",
-      occurredAt: at,
-      providerEventId: `${base.providerEventId}:${code}`,
-      reason: `whatsapp error ${code} (${WHATSAPP_OPT_OUT_ERRORS.get(code)})`,
-      messageId: base.messageId,
-    });
+    return messageOptOut(
+      base,
+      `whatsapp error ${code} (${WHATSAPP_OPT_OUT_ERRORS.get(code)})`,
+      `${base.providerEventId}:${code}`,
+    );
   });
 }
 
