@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // CI: the edge's OpenAPI document and the client types generated from it.
-//   1. Regenerates packages/client/openapi.json and packages/client/src/generated/openapi.ts from
-//      the Worker's own app (`pnpm --filter @optout/client generate`, openapi-typescript).
+//   1. Regenerates apps/edge/assets/openapi.json from the Worker's routes (`pnpm --filter
+//      @optout/edge openapi`), then packages/client/src/generated/openapi.ts from it (`pnpm --filter
+//      @optout/client generate`, openapi-typescript).
 //   2. Lints the document with Redocly CLI (rules in redocly.yaml): any error fails the run.
 //   3. Fails if step 1 changed what is committed (`git diff --exit-code`): a route changed and
 //      nobody regenerated the client.
@@ -12,20 +13,24 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CLIENT = join(ROOT, "packages/client");
-const GENERATED = ["packages/client/openapi.json", "packages/client/src/generated/openapi.ts"];
+const GENERATED = ["apps/edge/assets/openapi.json", "packages/client/src/generated/openapi.ts"];
+const GENERATORS = [
+  {
+    cwd: "apps/edge",
+    args: ["--import", "tsx", "--import", "./scripts/cloudflare-workers-stub.mjs", "scripts/openapi.ts"],
+  },
+  { cwd: "packages/client", args: ["--import", "tsx", "scripts/generate.ts"] },
+];
 const lintOnly = process.argv.includes("--lint-only");
 
 const read = (path) => (existsSync(join(ROOT, path)) ? readFileSync(join(ROOT, path), "utf8") : null);
 const before = GENERATED.map(read);
 
 if (!lintOnly) {
-  console.log("+ generate (packages/client/scripts/generate.ts)");
-  execFileSync(
-    process.execPath,
-    ["--import", "tsx", "--import", "./scripts/cloudflare-workers-stub.mjs", "scripts/generate.ts"],
-    { cwd: CLIENT, stdio: "inherit" },
-  );
+  for (const { cwd, args } of GENERATORS) {
+    console.log(`+ ${cwd}: node ${args.join(" ")}`);
+    execFileSync(process.execPath, args, { cwd: join(ROOT, cwd), stdio: "inherit" });
+  }
 }
 
 console.log("+ redocly lint (redocly.yaml)");
@@ -53,7 +58,7 @@ try {
 if (changed.length || gitDiffFailed) {
   console.error(
     `check-openapi: generated files are stale (${(changed.length ? changed : GENERATED).join(", ")}): ` +
-      "run `pnpm --filter @optout/client generate` and commit the result",
+      "run `pnpm --filter @optout/edge openapi && pnpm --filter @optout/client generate` and commit the result",
   );
   process.exit(1);
 }

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 import { startSnsStandIn } from "./test/stand-ins/amazon-sns.ts";
 
 /** A free local port for the send-API stand-in (test/send-api-standin.ts), chosen once per run. */
@@ -21,7 +22,17 @@ export default defineConfig(async () => {
   const standIn = `http://127.0.0.1:${process.env.SEND_API_STANDIN_PORT}`;
   // A local stand-in for Amazon SNS (certificates, subscription confirmations): see test/stand-ins.
   const sns = await startSnsStandIn();
+  // wrangler.jsonc's `alias` (modules left out of the Worker's bundle, src/lib/zod-trim), applied
+  // here too: the tests run the modules the deployed Worker runs.
+  const alias: Record<string, string> =
+    unstable_readConfig({ config: path.join(import.meta.dirname, "wrangler.jsonc") }).alias ?? {};
   return {
+    resolve: {
+      alias: Object.entries(alias).map(([find, replacement]) => ({
+        find,
+        replacement: path.resolve(import.meta.dirname, replacement),
+      })),
+    },
     plugins: [
       cloudflareTest({
         main: "./src/index.ts",

@@ -73,7 +73,20 @@ if (migrate.status !== 0) {
 const applied = /About to apply (\d+) migration/.exec(`${migrate.stdout}${migrate.stderr}`)?.[1];
 say(applied ? `local D1: applied ${applied} migration(s)` : "local D1: schema up to date");
 
-// 3. wrangler dev, with every extra argument passed through.
+// 3. The OpenAPI document the Worker serves (assets/openapi.json), rebuilt from the routes as they
+// are now: a route edited since the last commit shows in /docs. Not rebuilt while wrangler runs.
+const openapi = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--import", "./scripts/cloudflare-workers-stub.mjs", "scripts/openapi.ts"],
+  { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+);
+if (openapi.status !== 0) {
+  say("building the OpenAPI document failed (above)");
+  process.exit(openapi.status ?? 1);
+}
+say(`OpenAPI document: ${openapi.stdout.trim()}`);
+
+// 4. wrangler dev, with every extra argument passed through.
 const child = spawn(
   process.execPath,
   [
@@ -126,7 +139,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 // Stopped on purpose (Ctrl-C, turbo stopping its tasks): exit 0 whatever wrangler answers.
 child.on("exit", (code, signal) => process.exit(stopping ? 0 : (code ?? (signal ? 0 : 1))));
 
-// 4. Wait for /health, then seed and print.
+// 5. Wait for /health, then seed and print.
 const deadline = Date.now() + 120_000;
 while (!(await healthy())) {
   if (stopping) await new Promise(() => {}); // the child's exit ends the process
