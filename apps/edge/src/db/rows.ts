@@ -6,12 +6,13 @@ import {
   type Evidence,
   parseScopeKey,
 } from "@optout/core";
+import type { Stored } from "./client.ts";
 import type { BlocklistEntryRow, LedgerEventRow } from "./schema/index.ts";
 
 /** An entry as the API returns it: the contract's BlocklistEntry plus whether it blocks now. */
 export type EntryView = BlocklistEntry & { active: boolean };
 
-export function entryFromRow(row: BlocklistEntryRow): EntryView {
+export function entryFromRow(row: Stored<BlocklistEntryRow>): EntryView {
   return {
     accountId: row.accountId,
     address: row.address,
@@ -42,7 +43,7 @@ export function entryView(entry: EntryState & { accountId: string }): EntryView 
   };
 }
 
-export function activeEntryFromRow(row: BlocklistEntryRow): ActiveEntry {
+export function activeEntryFromRow(row: Stored<BlocklistEntryRow>): ActiveEntry {
   return {
     address: row.address,
     channel: row.channel,
@@ -77,3 +78,8 @@ export function eventFromRow(row: LedgerEventRow): ConsentEvent {
 export const ENTRY_COLUMNS = `e.id AS id, e.account_id AS accountId, e.address AS address, e.channel AS channel,
   e.scope_key AS scopeKey, e.active AS active, e.source AS source, e.reason AS reason,
   e.occurred_at AS occurredAt, e.seq AS seq, e.created_at AS createdAt, e.updated_at AS updatedAt`;
+
+/** Column list that reads ledger_events (unaliased) with the drizzle row's property names. */
+export const EVENT_COLUMNS = `seq, account_seq AS accountSeq, id, account_id AS accountId, address, channel,
+  scope_key AS scopeKey, action, source, occurred_at AS occurredAt, recorded_at AS recordedAt, evidence,
+  prev_hash AS prevHash, hash`;

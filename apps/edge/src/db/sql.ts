@@ -27,7 +27,9 @@ export function sql(strings: TemplateStringsArray, ...values: (SqlValue | Query)
       params.push(...value.params);
     } else if (value === undefined) {
       // A missing value is a bug in the caller, not a NULL.
-      throw new TypeError(`sql: parameter ${i + 1} is undefined in \`${strings.join("?").trim().slice(0, 80)}\``);
+      throw new TypeError(
+        `sql: parameter ${i + 1} is undefined in \`${strings.join("?").trim().slice(0, 80)}\``,
+      );
     } else {
       text += "?";
       params.push(typeof value === "boolean" ? (value ? 1 : 0) : value);

@@ -15,9 +15,9 @@ import {
   type KeywordSettings,
   newId,
 } from "@optout/core";
-import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { keywordRules, keywordSettings } from "../db/schema/index.ts";
+import type { KeywordRuleRow } from "../db/schema/index.ts";
+import { type Query, sql } from "../db/sql.ts";
 
 /** An account may have this many rules of its own (every inbound message is matched against all). */
 export const MAX_KEYWORD_RULES = 100;
@@ -60,64 +60,36 @@ export function keywordStateFrom(row: KeywordStateColumns | undefined): KeywordS
 }
 
 export async function readKeywordState(db: Db, accountId: string): Promise<KeywordState> {
-  const [row] = await db
-    .select({
-      defaultLevel: keywordSettings.defaultLevel,
-      languages: keywordSettings.languages,
-      supportContact: keywordSettings.supportContact,
-      disabledDefaults: keywordSettings.disabledDefaults,
-      rulesVersion: keywordSettings.rulesVersion,
-    })
-    .from(keywordSettings)
-    .where(eq(keywordSettings.accountId, accountId))
-    .limit(1);
+  const row = await db.get<KeywordStateColumns>(sql`
+    SELECT default_level AS defaultLevel, languages, support_contact AS supportContact,
+      disabled_defaults AS disabledDefaults, rules_version AS rulesVersion
+    FROM keyword_settings WHERE account_id = ${accountId} LIMIT 1`);
   return keywordStateFrom(row);
 }
 
+// In `DO UPDATE SET`, a bare `rules_version` is the stored row's value (`excluded.` is the new one).
+
 /** Upserts the settings and bumps the version: the statement every keyword write batches. */
-function writeState(db: Db, accountId: string, state: Omit<KeywordState, "version">, now: string) {
-  const values = {
-    accountId,
-    defaultLevel: state.settings.defaultLevel,
-    languages: state.settings.languages ? JSON.stringify(state.settings.languages) : null,
-    supportContact: state.settings.supportContact,
-    disabledDefaults: JSON.stringify(state.disabledDefaults),
-    rulesVersion: 1,
-    updatedAt: now,
-  };
-  return db
-    .insert(keywordSettings)
-    .values(values)
-    .onConflictDoUpdate({
-      target: keywordSettings.accountId,
-      set: {
-        defaultLevel: values.defaultLevel,
-        languages: values.languages,
-        supportContact: values.supportContact,
-        disabledDefaults: values.disabledDefaults,
-        rulesVersion: sql`${keywordSettings.rulesVersion} + 1`,
-        updatedAt: now,
-      },
-    });
+function writeState(accountId: string, state: Omit<KeywordState, "version">, now: string): Query {
+  const { defaultLevel, languages, supportContact } = state.settings;
+  return sql`
+    INSERT INTO keyword_settings (account_id, default_level, languages, support_contact, disabled_defaults,
+      rules_version, updated_at)
+    VALUES (${accountId}, ${defaultLevel}, ${languages ? JSON.stringify(languages) : null}, ${supportContact},
+      ${JSON.stringify(state.disabledDefaults)}, 1, ${now})
+    ON CONFLICT (account_id) DO UPDATE SET default_level = excluded.default_level,
+      languages = excluded.languages, support_contact = excluded.support_contact,
+      disabled_defaults = excluded.disabled_defaults, rules_version = rules_version + 1,
+      updated_at = excluded.updated_at`;
 }
 
 /** Only bumps the version (creating the row with default settings when there is none). */
-function bumpVersion(db: Db, accountId: string, now: string) {
-  return db
-    .insert(keywordSettings)
-    .values({
-      accountId,
-      defaultLevel: DEFAULT_KEYWORD_SETTINGS.defaultLevel,
-      languages: null,
-      supportContact: null,
-      disabledDefaults: "[]",
-      rulesVersion: 1,
-      updatedAt: now,
-    })
-    .onConflictDoUpdate({
-      target: keywordSettings.accountId,
-      set: { rulesVersion: sql`${keywordSettings.rulesVersion} + 1`, updatedAt: now },
-    });
+function bumpVersion(accountId: string, now: string): Query {
+  return sql`
+    INSERT INTO keyword_settings (account_id, default_level, languages, support_contact, disabled_defaults,
+      rules_version, updated_at)
+    VALUES (${accountId}, ${DEFAULT_KEYWORD_SETTINGS.defaultLevel}, NULL, NULL, '[]', 1, ${now})
+    ON CONFLICT (account_id) DO UPDATE SET rules_version = rules_version + 1, updated_at = excluded.updated_at`;
 }
 
 export async function writeKeywordState(
@@ -125,7 +97,7 @@ export async function writeKeywordState(
   accountId: string,
   state: Omit<KeywordState, "version">,
 ): Promise<void> {
-  await writeState(db, accountId, state, new Date().toISOString()).run();
+  await db.run(writeState(accountId, state, new Date().toISOString()));
 }
 
 // ---------- the account's own rules ----------
@@ -136,12 +108,9 @@ export interface StoredRule {
   updatedAt: string;
 }
 
-function ruleFromRow(row: {
-  id: string;
-  definition: string;
-  createdAt: string;
-  updatedAt: string;
-}): StoredRule {
+type RuleRow = Pick<KeywordRuleRow, "id" | "definition" | "createdAt" | "updatedAt">;
+
+function ruleFromRow(row: RuleRow): StoredRule {
   // Parsed on the way out too: a definition written by an older version gains new defaults.
   const rule = KeywordRule.parse({ ...JSON.parse(row.definition), id: row.id });
   return { rule, createdAt: row.createdAt, updatedAt: row.updatedAt };
@@ -149,19 +118,17 @@ function ruleFromRow(row: {
 
 /** The account's own rules in the order they are tried. */
 export async function readOwnRules(db: Db, accountId: string): Promise<StoredRule[]> {
-  const rows = await db
-    .select()
-    .from(keywordRules)
-    .where(eq(keywordRules.accountId, accountId))
-    .orderBy(asc(keywordRules.createdAt), asc(keywordRules.id));
+  const rows = await db.all<RuleRow>(sql`
+    SELECT id, definition, created_at AS createdAt, updated_at AS updatedAt
+    FROM keyword_rules WHERE account_id = ${accountId}
+    ORDER BY created_at ASC, id ASC`);
   return rows.map(ruleFromRow);
 }
 
 export async function countOwnRules(db: Db, accountId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)` })
-    .from(keywordRules)
-    .where(eq(keywordRules.accountId, accountId));
+  const row = await db.get<{ n: number }>(
+    sql`SELECT count(*) AS n FROM keyword_rules WHERE account_id = ${accountId}`,
+  );
   return row?.n ?? 0;
 }
 
@@ -175,14 +142,9 @@ export async function insertOwnRule(
   const now = new Date().toISOString();
   const stored = { rule: { ...rule, id: newId("kwr") }, createdAt: now, updatedAt: now };
   await db.batch([
-    db.insert(keywordRules).values({
-      id: stored.rule.id,
-      accountId,
-      definition: definitionOf(stored.rule),
-      createdAt: now,
-      updatedAt: now,
-    }),
-    bumpVersion(db, accountId, now),
+    sql`INSERT INTO keyword_rules (id, account_id, definition, created_at, updated_at)
+      VALUES (${stored.rule.id}, ${accountId}, ${definitionOf(stored.rule)}, ${now}, ${now})`,
+    bumpVersion(accountId, now),
   ]);
   return stored;
 }
@@ -194,15 +156,14 @@ export async function updateOwnRule(
   rule: KeywordRule,
 ): Promise<StoredRule | null> {
   const now = new Date().toISOString();
-  const [updated] = await db.batch([
-    db
-      .update(keywordRules)
-      .set({ definition: definitionOf(rule), updatedAt: now })
-      .where(and(eq(keywordRules.id, rule.id), eq(keywordRules.accountId, accountId)))
-      .returning({ createdAt: keywordRules.createdAt }),
-    bumpVersion(db, accountId, now),
+  // The RETURNING row says whether the account had this rule.
+  const [updated] = await db.batch<{ createdAt: string }>([
+    sql`UPDATE keyword_rules SET definition = ${definitionOf(rule)}, updated_at = ${now}
+      WHERE id = ${rule.id} AND account_id = ${accountId}
+      RETURNING created_at AS createdAt`,
+    bumpVersion(accountId, now),
   ]);
-  const [row] = updated;
+  const row = updated?.results[0];
   return row ? { rule, createdAt: row.createdAt, updatedAt: now } : null;
 }
 
@@ -210,13 +171,10 @@ export async function updateOwnRule(
 export async function deleteOwnRule(db: Db, accountId: string, id: string): Promise<boolean> {
   const now = new Date().toISOString();
   const [deleted] = await db.batch([
-    db
-      .delete(keywordRules)
-      .where(and(eq(keywordRules.id, id), eq(keywordRules.accountId, accountId)))
-      .returning({ id: keywordRules.id }),
-    bumpVersion(db, accountId, now),
+    sql`DELETE FROM keyword_rules WHERE id = ${id} AND account_id = ${accountId} RETURNING id`,
+    bumpVersion(accountId, now),
   ]);
-  return deleted.length > 0;
+  return (deleted?.results.length ?? 0) > 0;
 }
 
 // ---------- effective rules ----------

@@ -3,9 +3,9 @@
  * the account, its credential for the provider and its keyword settings, in one query.
  */
 import type { ConfiguredProvider, InboundProvider, ProviderConfigInput, SendCredentials } from "@optout/core";
-import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { providerCredentials } from "../db/schema/index.ts";
+import type { ProviderCredentialsRow } from "../db/schema/index.ts";
+import { sql } from "../db/sql.ts";
 import { type KeywordState, type KeywordStateColumns, keywordStateFrom } from "./keyword-store.ts";
 
 export type ProviderOptions = ProviderConfigInput["options"];
@@ -32,14 +32,13 @@ export async function writeProviderCredentials(
   const options = JSON.stringify(input.options);
   // Replaced whole, like the secret: a PUT without `send` stops confirmations through the send API.
   const sendSecret = input.send ? JSON.stringify(input.send) : null;
-  const [row] = await db
-    .insert(providerCredentials)
-    .values({ accountId, provider, secret, options, sendSecret, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({
-      target: [providerCredentials.accountId, providerCredentials.provider],
-      set: { secret, options, sendSecret, updatedAt: now },
-    })
-    .returning({ createdAt: providerCredentials.createdAt });
+  // A replaced credential keeps its created_at: RETURNING reads the stored one.
+  const row = await db.get<{ createdAt: string }>(sql`
+    INSERT INTO provider_credentials (account_id, provider, secret, options, send_secret, created_at, updated_at)
+    VALUES (${accountId}, ${provider}, ${secret}, ${options}, ${sendSecret}, ${now}, ${now})
+    ON CONFLICT (account_id, provider) DO UPDATE SET secret = excluded.secret, options = excluded.options,
+      send_secret = excluded.send_secret, updated_at = excluded.updated_at
+    RETURNING created_at AS createdAt`);
   return {
     provider,
     options: publicOptions(input.options),
@@ -50,17 +49,12 @@ export async function writeProviderCredentials(
 }
 
 export async function listProviders(db: Db, accountId: string): Promise<ProviderView[]> {
-  const rows = await db
-    .select({
-      provider: providerCredentials.provider,
-      options: providerCredentials.options,
-      sendSecret: providerCredentials.sendSecret,
-      createdAt: providerCredentials.createdAt,
-      updatedAt: providerCredentials.updatedAt,
-    })
-    .from(providerCredentials)
-    .where(eq(providerCredentials.accountId, accountId))
-    .orderBy(asc(providerCredentials.provider));
+  const rows = await db.all<
+    Pick<ProviderCredentialsRow, "provider" | "options" | "sendSecret" | "createdAt" | "updatedAt">
+  >(sql`
+    SELECT provider, options, send_secret AS sendSecret, created_at AS createdAt, updated_at AS updatedAt
+    FROM provider_credentials WHERE account_id = ${accountId}
+    ORDER BY provider ASC`);
   return rows.map(({ sendSecret, ...r }) => ({
     ...r,
     options: publicOptions(JSON.parse(r.options) as ProviderOptions),
@@ -74,10 +68,9 @@ export async function deleteProviderCredentials(
   accountId: string,
   provider: ConfiguredProvider,
 ): Promise<boolean> {
-  const deleted = await db
-    .delete(providerCredentials)
-    .where(and(eq(providerCredentials.accountId, accountId), eq(providerCredentials.provider, provider)))
-    .returning({ provider: providerCredentials.provider });
+  const deleted = await db.all(sql`
+    DELETE FROM provider_credentials WHERE account_id = ${accountId} AND provider = ${provider}
+    RETURNING provider`);
   return deleted.length > 0;
 }
 

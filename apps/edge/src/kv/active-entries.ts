@@ -1,8 +1,8 @@
 import type { ActiveEntry } from "@optout/core";
-import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Db, Stored } from "../db/client.ts";
 import { activeEntryFromRow, ENTRY_COLUMNS } from "../db/rows.ts";
 import type { BlocklistEntryRow } from "../db/schema/index.ts";
+import { sql } from "../db/sql.ts";
 import { errorName, log } from "../lib/log.ts";
 
 /**
@@ -38,7 +38,7 @@ export async function readActiveFromD1(
   if (addresses.length === 0) return out;
   // json_each keeps this one query with two bound parameters, whatever the number of addresses
   // (D1 allows 100 bound parameters per statement).
-  const rows = await db.all<BlocklistEntryRow>(sql`
+  const rows = await db.all<Stored<BlocklistEntryRow>>(sql`
     SELECT ${sql.raw(ENTRY_COLUMNS)} FROM blocklist_entries e
     WHERE e.account_id = ${accountId} AND e.active = 1
       AND e.address IN (SELECT value FROM json_each(${JSON.stringify([...new Set(addresses)])}))

@@ -1,7 +1,6 @@
 import { API_KEY_FORMAT, sha256Hex, timingSafeEqual } from "@optout/core";
-import { and, eq, isNull } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
-import { accounts, apiKeys } from "../db/schema/index.ts";
+import { sql } from "../db/sql.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
 import { ApiError } from "./errors.ts";
 
@@ -90,12 +89,11 @@ export const requireAccount = createMiddleware<AppEnv>(async (c, next) => {
   // A hit is keyed by the full hash, so it is an exact match: no comparison leaks timing there.
   let principal = cachedPrincipal(keyHash, now);
   if (!principal) {
-    const [row] = await c.var.db
-      .select({ keyHash: apiKeys.keyHash, accountId: accounts.id, defaultRegion: accounts.defaultRegion })
-      .from(apiKeys)
-      .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
-      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
-      .limit(1);
+    const row = await c.var.db.get<{ keyHash: string; accountId: string; defaultRegion: string | null }>(sql`
+      SELECT k.key_hash AS keyHash, a.id AS accountId, a.default_region AS defaultRegion
+      FROM api_keys k INNER JOIN accounts a ON a.id = k.account_id
+      WHERE k.key_hash = ${keyHash} AND k.revoked_at IS NULL
+      LIMIT 1`);
     // The index found the row by equality; the constant-time re-check costs nothing and keeps
     // the rule "secrets are compared in constant time" true without exceptions.
     if (!row || !timingSafeEqual(row.keyHash, keyHash)) {

@@ -11,9 +11,9 @@ import {
   parseScopeKey,
   type Scope,
 } from "@optout/core";
-import { eq, getTableColumns } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { accounts, type LinkRow, linkSettings, links } from "../db/schema/index.ts";
+import type { Db, Stored } from "../db/client.ts";
+import type { LinkRow, LinkSettingsRow } from "../db/schema/index.ts";
+import { type Query, sql } from "../db/sql.ts";
 import { errorName, log } from "../lib/log.ts";
 
 export interface LinkView {
@@ -45,19 +45,26 @@ export const kvLinkKey = (codeHash: string) => `l:${codeHash}`;
 
 /** The link straight from D1 (strongly consistent); null if no link has this code. */
 export async function readLinkFromD1(db: Db, codeHash: string): Promise<LinkView | null> {
-  const [row] = await db
-    .select({
-      ...getTableColumns(links),
-      accountName: accounts.name,
-      brandName: linkSettings.brandName,
-      offerBothScopes: linkSettings.offerBothScopes,
-      defaultLocale: linkSettings.defaultLocale,
-    })
-    .from(links)
-    .innerJoin(accounts, eq(accounts.id, links.accountId))
-    .leftJoin(linkSettings, eq(linkSettings.accountId, links.accountId))
-    .where(eq(links.codeHash, codeHash))
-    .limit(1);
+  // The settings columns are null when the account has no link_settings row (the LEFT JOIN).
+  const row = await db.get<
+    LinkRow & {
+      accountName: string;
+      brandName: string | null;
+      offerBothScopes: number | null;
+      defaultLocale: LinkSettingsRow["defaultLocale"] | null;
+    }
+  >(sql`
+    SELECT l.code_hash AS codeHash, l.account_id AS accountId, l.address AS address, l.channel AS channel,
+      l.scope_key AS scopeKey, l.sender AS sender, l.campaign AS campaign, l.message_id AS messageId,
+      l.expires_at AS expiresAt, l.created_at AS createdAt, l.opted_out_at AS optedOutAt,
+      l.opt_out_seq AS optOutSeq, l.opt_out_scope_key AS optOutScopeKey, l.undone_at AS undoneAt,
+      a.name AS accountName, s.brand_name AS brandName, s.offer_both_scopes AS offerBothScopes,
+      s.default_locale AS defaultLocale
+    FROM links l
+    INNER JOIN accounts a ON a.id = l.account_id
+    LEFT JOIN link_settings s ON s.account_id = l.account_id
+    WHERE l.code_hash = ${codeHash}
+    LIMIT 1`);
   if (!row) return null;
   return {
     codeHash: row.codeHash,
@@ -70,7 +77,8 @@ export async function readLinkFromD1(db: Db, codeHash: string): Promise<LinkView
     messageId: row.messageId,
     expiresAt: row.expiresAt,
     brand: row.brandName ?? row.accountName,
-    offerBothScopes: row.offerBothScopes ?? DEFAULT_LINK_SETTINGS.offerBothScopes,
+    offerBothScopes:
+      row.offerBothScopes === null ? DEFAULT_LINK_SETTINGS.offerBothScopes : Boolean(row.offerBothScopes),
     defaultLocale: row.defaultLocale ?? DEFAULT_LINK_SETTINGS.defaultLocale,
     optedOutAt: row.optedOutAt,
     optOutSeq: row.optOutSeq,
@@ -111,21 +119,18 @@ export type NewLinkRow = Omit<LinkRow, "optedOutAt" | "optOutSeq" | "optOutScope
 const INSERT_CHUNK = 250;
 
 export async function insertLinks(db: Db, rows: readonly NewLinkRow[]): Promise<void> {
-  const d1 = db.$client;
   const column = (name: keyof NewLinkRow) => `json_extract(value, '$.${name}')`;
-  const insert = d1.prepare(`
+  const insert = sql.raw(`
     INSERT INTO links (code_hash, account_id, address, channel, scope_key, sender, campaign, message_id,
       expires_at, created_at)
     SELECT ${column("codeHash")}, ${column("accountId")}, ${column("address")}, ${column("channel")},
       ${column("scopeKey")}, ${column("sender")}, ${column("campaign")}, ${column("messageId")},
-      ${column("expiresAt")}, ${column("createdAt")}
-    FROM json_each(?1)`);
-  const statements: D1PreparedStatement[] = [];
+      ${column("expiresAt")}, ${column("createdAt")}`);
+  const inserts: Query[] = [];
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    statements.push(insert.bind(JSON.stringify(rows.slice(i, i + INSERT_CHUNK))));
+    inserts.push(sql`${insert} FROM json_each(${JSON.stringify(rows.slice(i, i + INSERT_CHUNK))})`);
   }
-  // drizzle's batch() cannot run raw SQL statements with parameters; D1's own batch can.
-  if (statements.length > 0) await d1.batch(statements);
+  if (inserts.length > 0) await db.batch(inserts);
 }
 
 /**
@@ -149,20 +154,26 @@ export function linkUndoStatement(d1: D1Database, codeHash: string, at: string):
 }
 
 export async function readLinkSettings(db: Db, accountId: string): Promise<LinkSettings> {
-  const [row] = await db.select().from(linkSettings).where(eq(linkSettings.accountId, accountId)).limit(1);
+  const row = await db.get<Stored<Omit<LinkSettingsRow, "accountId" | "updatedAt">>>(sql`
+    SELECT brand_name AS brandName, offer_both_scopes AS offerBothScopes, default_locale AS defaultLocale,
+      code_length AS codeLength
+    FROM link_settings WHERE account_id = ${accountId}
+    LIMIT 1`);
   if (!row) return DEFAULT_LINK_SETTINGS;
   return {
     brandName: row.brandName,
-    offerBothScopes: row.offerBothScopes,
+    offerBothScopes: Boolean(row.offerBothScopes),
     defaultLocale: row.defaultLocale,
     codeLength: row.codeLength,
   };
 }
 
 export async function writeLinkSettings(db: Db, accountId: string, settings: LinkSettings, at: string) {
-  const values = { accountId, ...settings, updatedAt: at };
-  await db
-    .insert(linkSettings)
-    .values(values)
-    .onConflictDoUpdate({ target: linkSettings.accountId, set: values });
+  const { brandName, offerBothScopes, defaultLocale, codeLength } = settings;
+  await db.run(sql`
+    INSERT INTO link_settings (account_id, brand_name, offer_both_scopes, default_locale, code_length, updated_at)
+    VALUES (${accountId}, ${brandName}, ${offerBothScopes}, ${defaultLocale}, ${codeLength}, ${at})
+    ON CONFLICT (account_id) DO UPDATE SET brand_name = excluded.brand_name,
+      offer_both_scopes = excluded.offer_both_scopes, default_locale = excluded.default_locale,
+      code_length = excluded.code_length, updated_at = excluded.updated_at`);
 }

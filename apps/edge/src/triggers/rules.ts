@@ -1,4 +1,5 @@
 import { parseScopeKey, type TriggerOn, type TriggerRule } from "@optout/core";
+import type { Stored } from "../db/client.ts";
 import type { TriggerRuleRow } from "../db/schema/index.ts";
 
 /** A rule as the edge holds it: the API's TriggerRule plus the account and whether it was deleted. */
@@ -7,7 +8,7 @@ export interface StoredRule extends TriggerRule {
   deleted: boolean;
 }
 
-export function ruleFromRow(row: TriggerRuleRow): StoredRule {
+export function ruleFromRow(row: Stored<TriggerRuleRow>): StoredRule {
   return {
     id: row.id,
     accountId: row.accountId,

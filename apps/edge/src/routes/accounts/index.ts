@@ -8,8 +8,7 @@ import {
   Region,
   sha256Hex,
 } from "@optout/core";
-import { eq } from "drizzle-orm";
-import { accounts, apiKeys } from "../../db/schema/index.ts";
+import { type Query, sql } from "../../db/sql.ts";
 import { forgetAccountKeys, KEY_CACHE_TTL_MS, requireAdmin } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
@@ -102,22 +101,11 @@ export const accountRoutes = createRouter()
     const db = c.var.db;
     // One batch: an account never exists without its key.
     await db.batch([
-      db.insert(accounts).values({
-        id,
-        name: input.name,
-        defaultRegion: input.defaultRegion ?? null,
-        keyMode: mode,
-        ledgerHeadHash: GENESIS_HASH,
-        createdAt: now,
-      }),
-      db.insert(apiKeys).values({
-        id: newId("key"),
-        accountId: id,
-        keyHash: await sha256Hex(apiKey),
-        keyPrefix: apiKey.slice(0, 12),
-        lastFour: apiKey.slice(-4),
-        createdAt: now,
-      }),
+      sql`INSERT INTO accounts (id, name, default_region, key_mode, ledger_head_hash, created_at)
+        VALUES (${id}, ${input.name}, ${input.defaultRegion ?? null}, ${mode}, ${GENESIS_HASH}, ${now})`,
+      sql`INSERT INTO api_keys (id, account_id, key_hash, key_prefix, last_four, created_at)
+        VALUES (${newId("key")}, ${id}, ${await sha256Hex(apiKey)}, ${apiKey.slice(0, 12)},
+          ${apiKey.slice(-4)}, ${now})`,
     ]);
     return c.json({ id, name: input.name, defaultRegion: input.defaultRegion ?? null, apiKey }, 201);
   })
@@ -125,14 +113,14 @@ export const accountRoutes = createRouter()
     const { id } = c.req.valid("param");
     const { name, defaultRegion } = c.req.valid("json");
     // Only these two columns: the ledger head is written by ledger appends alone.
-    const [account] = await c.var.db
-      .update(accounts)
-      .set({
-        ...(name !== undefined ? { name } : {}),
-        ...(defaultRegion !== undefined ? { defaultRegion } : {}),
-      })
-      .where(eq(accounts.id, id))
-      .returning({ id: accounts.id, name: accounts.name, defaultRegion: accounts.defaultRegion });
+    // The body names at least one of them (UpdateAccountInput's refine), so the SET is never empty.
+    const set: Query[] = [];
+    if (name !== undefined) set.push(sql`name = ${name}`);
+    if (defaultRegion !== undefined) set.push(sql`default_region = ${defaultRegion}`);
+    const account = await c.var.db.get<{ id: string; name: string; defaultRegion: string | null }>(
+      sql`UPDATE accounts SET ${sql.join(set, ", ")} WHERE id = ${id}
+        RETURNING id, name, default_region AS defaultRegion`,
+    );
     if (!account) throw new ApiError(404, "not_found", "no such account");
     // The cached keys carry the old region; new requests here read it afresh.
     forgetAccountKeys(id);

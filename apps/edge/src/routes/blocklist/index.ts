@@ -5,10 +5,11 @@ import {
   ListBlocklistQuery,
   RemoveFromBlocklistInput,
 } from "@optout/core";
-import { and, asc, eq, gt, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
-import { entryFromRow, entryView } from "../../db/rows.ts";
-import { blocklistEntries } from "../../db/schema/index.ts";
+import type { Stored } from "../../db/client.ts";
+import { ENTRY_COLUMNS, entryFromRow, entryView } from "../../db/rows.ts";
+import type { BlocklistEntryRow } from "../../db/schema/index.ts";
+import { type Query, sql } from "../../db/sql.ts";
 import { accountAddress } from "../../lib/address.ts";
 import type { AppEnv } from "../../lib/app-env.ts";
 import { requireAccount } from "../../lib/auth.ts";
@@ -147,19 +148,16 @@ export const blocklistRoutes = createRouter()
   .openapi(listEntries, async (c) => {
     const query = c.req.valid("query");
     const principal = c.var.principal;
-    const where: SQL[] = [
-      eq(blocklistEntries.accountId, principal.accountId),
-      eq(blocklistEntries.active, true),
-      gt(blocklistEntries.id, Number(query.cursor ?? "0")),
+    const where: Query[] = [
+      sql`e.account_id = ${principal.accountId}`,
+      sql`e.active = 1`,
+      sql`e.id > ${Number(query.cursor ?? "0")}`,
     ];
-    if (query.address) where.push(eq(blocklistEntries.address, accountAddress(principal, query.address)));
-    if (query.channel) where.push(eq(blocklistEntries.channel, query.channel));
-    const rows = await c.var.db
-      .select()
-      .from(blocklistEntries)
-      .where(and(...where))
-      .orderBy(asc(blocklistEntries.id))
-      .limit(query.limit + 1);
+    if (query.address) where.push(sql`e.address = ${accountAddress(principal, query.address)}`);
+    if (query.channel) where.push(sql`e.channel = ${query.channel}`);
+    const rows = await c.var.db.all<Stored<BlocklistEntryRow>>(sql`
+      SELECT ${sql.raw(ENTRY_COLUMNS)} FROM blocklist_entries e
+      WHERE ${sql.join(where, " AND ")} ORDER BY e.id LIMIT ${query.limit + 1}`);
     const page = rows.slice(0, query.limit);
     const nextCursor = rows.length > query.limit ? String(page.at(-1)!.id) : null;
     return c.json({ items: page.map(entryFromRow), nextCursor }, 200);

@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { ChangesPage, ChangesQuery } from "@optout/core";
-import { asc, gt } from "drizzle-orm";
-import { eventFromRow } from "../../db/rows.ts";
-import { ledgerEvents } from "../../db/schema/index.ts";
+import { EVENT_COLUMNS, eventFromRow } from "../../db/rows.ts";
+import type { LedgerEventRow } from "../../db/schema/index.ts";
+import { sql } from "../../db/sql.ts";
 import { requireSync } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { authErrors, commonErrors } from "../../lib/errors.ts";
@@ -30,12 +30,9 @@ const listChanges = createRoute({
 
 export const changesRoutes = createRouter().openapi(listChanges, async (c) => {
   const { after, limit } = c.req.valid("query");
-  const rows = await c.var.db
-    .select()
-    .from(ledgerEvents)
-    .where(gt(ledgerEvents.seq, Number(after)))
-    .orderBy(asc(ledgerEvents.seq))
-    .limit(limit + 1);
+  const rows = await c.var.db.all<LedgerEventRow>(sql`
+    SELECT ${sql.raw(EVENT_COLUMNS)} FROM ledger_events
+    WHERE seq > ${Number(after)} ORDER BY seq LIMIT ${limit + 1}`);
   const changes = rows.slice(0, limit).map(eventFromRow);
   const next = changes.length ? String(changes.at(-1)!.seq) : after;
   return c.json({ changes, next, hasMore: rows.length > limit }, 200);

@@ -1,8 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { generateApiKey, Instant, newId, sha256Hex } from "@optout/core";
-import { and, asc, eq, exists, isNull, ne, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
-import { apiKeys } from "../../db/schema/index.ts";
+import { sql } from "../../db/sql.ts";
 import { forgetVerifiedKey, KEY_CACHE_TTL_MS, requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
@@ -153,18 +151,19 @@ export const keyRoutes = createRouter()
     return c.json({ id, name, prefix, mode, createdAt, apiKey }, 201);
   })
   .openapi(listKeys, async (c) => {
-    const rows = await c.var.db
-      .select({
-        id: apiKeys.id,
-        name: apiKeys.name,
-        prefix: apiKeys.keyPrefix,
-        createdAt: apiKeys.createdAt,
-        revokedAt: apiKeys.revokedAt,
-        lastFour: apiKeys.lastFour,
-      })
-      .from(apiKeys)
-      .where(eq(apiKeys.accountId, c.var.principal.accountId))
-      .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+    const rows = await c.var.db.all<{
+      id: string;
+      name: string | null;
+      prefix: string;
+      createdAt: string;
+      revokedAt: string | null;
+      lastFour: string | null;
+    }>(
+      sql`SELECT id, name, key_prefix AS prefix, created_at AS createdAt, revoked_at AS revokedAt,
+          last_four AS lastFour
+        FROM api_keys WHERE account_id = ${c.var.principal.accountId}
+        ORDER BY created_at, id`,
+    );
     const items = rows.map(({ lastFour, ...row }) => ({
       ...row,
       mode: modeOf(row.prefix),
@@ -177,34 +176,21 @@ export const keyRoutes = createRouter()
     const { accountId } = c.var.principal;
     const db = c.var.db;
     const revokedAt = new Date().toISOString();
-    const others = alias(apiKeys, "others");
     // One statement: two concurrent revocations can never leave the account without a key.
-    const [revoked] = await db
-      .update(apiKeys)
-      .set({ revokedAt })
-      .where(
-        and(
-          eq(apiKeys.id, id),
-          eq(apiKeys.accountId, accountId),
-          isNull(apiKeys.revokedAt),
-          exists(
-            db
-              .select({ one: sql`1` })
-              .from(others)
-              .where(and(eq(others.accountId, accountId), isNull(others.revokedAt), ne(others.id, id))),
-          ),
-        ),
-      )
-      .returning({ keyHash: apiKeys.keyHash });
+    const revoked = await db.get<{ keyHash: string }>(
+      sql`UPDATE api_keys SET revoked_at = ${revokedAt}
+        WHERE id = ${id} AND account_id = ${accountId} AND revoked_at IS NULL
+          AND EXISTS (SELECT 1 FROM api_keys others
+            WHERE others.account_id = ${accountId} AND others.revoked_at IS NULL AND others.id <> ${id})
+        RETURNING key_hash AS keyHash`,
+    );
     if (revoked) {
       forgetVerifiedKey(revoked.keyHash);
       return c.json({ id, revokedAt }, 200);
     }
-    const [row] = await db
-      .select({ revokedAt: apiKeys.revokedAt })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.accountId, accountId)))
-      .limit(1);
+    const row = await db.get<{ revokedAt: string | null }>(
+      sql`SELECT revoked_at AS revokedAt FROM api_keys WHERE id = ${id} AND account_id = ${accountId} LIMIT 1`,
+    );
     // Another account's key id answers exactly like an unknown one.
     if (!row) throw new ApiError(404, "not_found", "no such API key");
     if (row.revokedAt) return c.json({ id, revokedAt: row.revokedAt }, 200);

@@ -18,8 +18,8 @@ import {
   ReviewDecision,
   reviewOverdueBefore,
 } from "@optout/core";
-import { and, asc, count, eq, gt, isNotNull, isNull, lt } from "drizzle-orm";
-import { type InboundMessageRow, inboundMessages } from "../../db/schema/index.ts";
+import type { InboundMessageRow } from "../../db/schema/index.ts";
+import { sql } from "../../db/sql.ts";
 import { confirmContext } from "../../inbound/apply-inbound.ts";
 import { cachedEffectiveRules } from "../../inbound/keyword-store.ts";
 import { readWebhookTarget } from "../../inbound/provider-store.ts";
@@ -163,7 +163,29 @@ const decideReview = createRoute({
   },
 });
 
-function itemOf(r: InboundMessageRow, now: Date): z.infer<typeof ReviewItem> {
+/** What a review item shows and its decision needs of an inbound message. */
+type ReviewRow = Pick<
+  InboundMessageRow,
+  | "id"
+  | "provider"
+  | "providerMessageId"
+  | "address"
+  | "sender"
+  | "text"
+  | "keyword"
+  | "ruleId"
+  | "language"
+  | "receivedAt"
+  | "recordedAt"
+  | "decision"
+  | "decidedAt"
+>;
+
+const REVIEW_COLUMNS = `id, provider, provider_message_id AS providerMessageId, address, sender, text, keyword,
+  rule_id AS ruleId, language, received_at AS receivedAt, recorded_at AS recordedAt, decision,
+  decided_at AS decidedAt`;
+
+function itemOf(r: ReviewRow, now: Date): z.infer<typeof ReviewItem> {
   return {
     id: String(r.id),
     provider: r.provider,
@@ -190,43 +212,29 @@ export const reviewRoutes = createRouter()
     const query = c.req.valid("query");
     const accountId = c.var.principal.accountId;
     const now = new Date();
-    const pending = and(
-      eq(inboundMessages.accountId, accountId),
-      eq(inboundMessages.review, true),
-      isNull(inboundMessages.decision),
-    );
     const state =
       query.state === "pending"
-        ? isNull(inboundMessages.decision)
+        ? sql.raw("AND decision IS NULL")
         : query.state === "decided"
-          ? isNotNull(inboundMessages.decision)
-          : undefined;
+          ? sql.raw("AND decision IS NOT NULL")
+          : sql.raw("");
     const [rows, overdue] = await Promise.all([
-      c.var.db
-        .select()
-        .from(inboundMessages)
-        .where(
-          and(
-            eq(inboundMessages.accountId, accountId),
-            eq(inboundMessages.review, true),
-            state,
-            gt(inboundMessages.id, Number(query.cursor ?? "0")),
-          ),
-        )
-        .orderBy(asc(inboundMessages.id))
-        .limit(query.limit + 1),
+      c.var.db.all<ReviewRow>(sql`
+        SELECT ${sql.raw(REVIEW_COLUMNS)} FROM inbound_messages
+        WHERE account_id = ${accountId} AND review = 1 ${state} AND id > ${Number(query.cursor ?? "0")}
+        ORDER BY id ASC LIMIT ${query.limit + 1}`),
       // Walks inbound_messages_account_pending_review_idx: the account's undecided items only.
-      c.var.db
-        .select({ n: count() })
-        .from(inboundMessages)
-        .where(and(pending, lt(inboundMessages.receivedAt, reviewOverdueBefore(now)))),
+      c.var.db.get<{ n: number }>(sql`
+        SELECT count(*) AS n FROM inbound_messages
+        WHERE account_id = ${accountId} AND review = 1 AND decision IS NULL
+          AND received_at < ${reviewOverdueBefore(now)}`),
     ]);
     const page = rows.slice(0, query.limit);
     return c.json(
       {
         items: page.map((r) => itemOf(r, now)),
         nextCursor: rows.length > query.limit ? String(page.at(-1)!.id) : null,
-        overdueCount: overdue[0]?.n ?? 0,
+        overdueCount: overdue?.n ?? 0,
       },
       200,
     );
@@ -236,17 +244,9 @@ export const reviewRoutes = createRouter()
     const { decision } = c.req.valid("json");
     const accountId = c.var.principal.accountId;
     const id = Number(rawId);
-    const [row] = await c.var.db
-      .select()
-      .from(inboundMessages)
-      .where(
-        and(
-          eq(inboundMessages.id, id),
-          eq(inboundMessages.accountId, accountId),
-          eq(inboundMessages.review, true),
-        ),
-      )
-      .limit(1);
+    const row = await c.var.db.get<ReviewRow>(sql`
+      SELECT ${sql.raw(REVIEW_COLUMNS)} FROM inbound_messages
+      WHERE id = ${id} AND account_id = ${accountId} AND review = 1 LIMIT 1`);
     if (!row) throw new ApiError(404, "not_found", NOT_FOUND);
     if (row.decision !== null) throw new ApiError(409, "conflict", "this item was already decided");
     const provider = InboundProvider.safeParse(row.provider);

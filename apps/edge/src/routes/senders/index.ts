@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Instant, Sender } from "@optout/core";
-import { and, asc, count, eq } from "drizzle-orm";
-import { senders } from "../../db/schema/index.ts";
+import { sql } from "../../db/sql.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
@@ -12,6 +11,10 @@ import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
 export const MAX_SENDERS_PER_ACCOUNT = 1000;
 
 const tags = ["triggers"];
+
+/** A sender as the API returns it, read from the senders table. */
+const SENDER_COLUMNS = sql.raw("sender, created_at AS createdAt");
+type SenderView = { sender: string; createdAt: string };
 
 const RegisterSenderInput = z.strictObject({ sender: Sender }).openapi("RegisterSenderInput");
 const SenderResponse = z.object({ sender: z.string(), createdAt: Instant }).openapi("Sender");
@@ -65,20 +68,15 @@ export const senderRoutes = createRouter()
     const { sender } = c.req.valid("json");
     const { accountId } = c.var.principal;
     const db = c.var.db;
-    const find = async () =>
-      (
-        await db
-          .select({ sender: senders.sender, createdAt: senders.createdAt })
-          .from(senders)
-          .where(and(eq(senders.accountId, accountId), eq(senders.sender, sender)))
-          .limit(1)
-      )[0];
+    const find = () =>
+      db.get<SenderView>(
+        sql`SELECT ${SENDER_COLUMNS} FROM senders WHERE account_id = ${accountId} AND sender = ${sender} LIMIT 1`,
+      );
     const existing = await find();
     if (existing) return c.json(existing, 200);
-    const [registered] = await db
-      .select({ n: count() })
-      .from(senders)
-      .where(eq(senders.accountId, accountId));
+    const registered = await db.get<{ n: number }>(
+      sql`SELECT COUNT(*) AS n FROM senders WHERE account_id = ${accountId}`,
+    );
     if ((registered?.n ?? 0) >= MAX_SENDERS_PER_ACCOUNT) {
       throw new ApiError(
         409,
@@ -86,21 +84,19 @@ export const senderRoutes = createRouter()
         `an account may register at most ${MAX_SENDERS_PER_ACCOUNT} senders`,
       );
     }
-    const [row] = await db
-      .insert(senders)
-      .values({ accountId, sender, createdAt: new Date().toISOString() })
-      .onConflictDoNothing()
-      .returning({ sender: senders.sender, createdAt: senders.createdAt });
+    const row = await db.get<SenderView>(
+      sql`INSERT INTO senders (account_id, sender, created_at)
+        VALUES (${accountId}, ${sender}, ${new Date().toISOString()})
+        ON CONFLICT DO NOTHING RETURNING ${SENDER_COLUMNS}`,
+    );
     // A concurrent registration of the same sender won: it exists either way.
     if (!row) return c.json((await find())!, 200);
     return c.json(row, 201);
   })
   .openapi(listSenders, async (c) => {
-    const items = await c.var.db
-      .select({ sender: senders.sender, createdAt: senders.createdAt })
-      .from(senders)
-      .where(eq(senders.accountId, c.var.principal.accountId))
-      .orderBy(asc(senders.sender))
-      .limit(MAX_SENDERS_PER_ACCOUNT);
+    const items = await c.var.db.all<SenderView>(
+      sql`SELECT ${SENDER_COLUMNS} FROM senders WHERE account_id = ${c.var.principal.accountId}
+        ORDER BY sender LIMIT ${MAX_SENDERS_PER_ACCOUNT}`,
+    );
     return c.json({ items }, 200);
   });

@@ -1,14 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CreateTriggerInput, MAX_TRIGGERS_PER_ACCOUNT, newId, scopeKey, TriggerRule } from "@optout/core";
-import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
-import { accounts, senders, triggerRules } from "../../db/schema/index.ts";
+import type { Db, Stored } from "../../db/client.ts";
+import type { TriggerRuleRow } from "../../db/schema/index.ts";
+import { sql } from "../../db/sql.ts";
 import { requireAccount } from "../../lib/auth.ts";
 import { createRouter } from "../../lib/create-app.ts";
 import { ApiError, authErrors, bodyErrors, commonErrors, ErrorEnvelope } from "../../lib/errors.ts";
 import { jsonBody } from "../../lib/json-body.ts";
 import { jsonBodyOf, jsonContent, security } from "../../lib/openapi.ts";
-import { ruleFromRow, ruleView } from "../../triggers/rules.ts";
+import { RULE_COLUMNS, ruleFromRow, ruleView } from "../../triggers/rules.ts";
+
+/** A trigger_rules row as D1 returns it (`enabled` is 0 or 1); ruleFromRow reads it. */
+type RuleRow = Stored<TriggerRuleRow>;
 
 const tags = ["triggers"];
 
@@ -119,11 +122,9 @@ export const triggerRoutes = createRouter()
     const { accountId } = c.var.principal;
     const db = c.var.db;
     if (input.scope.type === "sender") {
-      const [known] = await db
-        .select({ sender: senders.sender })
-        .from(senders)
-        .where(and(eq(senders.accountId, accountId), eq(senders.sender, input.scope.sender)))
-        .limit(1);
+      const known = await db.get<{ sender: string }>(
+        sql`SELECT sender FROM senders WHERE account_id = ${accountId} AND sender = ${input.scope.sender} LIMIT 1`,
+      );
       if (!known) {
         throw new ApiError(
           422,
@@ -132,10 +133,9 @@ export const triggerRoutes = createRouter()
         );
       }
     }
-    const [existing] = await db
-      .select({ n: count() })
-      .from(triggerRules)
-      .where(and(eq(triggerRules.accountId, accountId), isNull(triggerRules.deletedAt)));
+    const existing = await db.get<{ n: number }>(
+      sql`SELECT COUNT(*) AS n FROM trigger_rules WHERE account_id = ${accountId} AND deleted_at IS NULL`,
+    );
     if ((existing?.n ?? 0) >= MAX_TRIGGERS_PER_ACCOUNT) {
       throw new ApiError(
         409,
@@ -143,31 +143,24 @@ export const triggerRoutes = createRouter()
         `an account may have at most ${MAX_TRIGGERS_PER_ACCOUNT} trigger rules`,
       );
     }
-    const [[row]] = await db.batch([
-      db
-        .insert(triggerRules)
-        .values({
-          id: newId("trg"),
-          accountId,
-          name: input.name,
-          on: JSON.stringify(input.on),
-          channel: input.channel,
-          scopeKey: scopeKey(input.scope),
-          campaign: input.campaign ?? null,
-          enabled: input.enabled,
-          createdAt: new Date().toISOString(),
-        })
-        .returning(),
-      rulesChanged(db, accountId),
+    const [inserted] = await db.batch<RuleRow>([
+      // RULE_COLUMNS without its `r.`: SQLite's RETURNING cannot name the table by an alias.
+      sql`INSERT INTO trigger_rules
+          (id, account_id, name, trigger_on, channel, scope_key, campaign, enabled, created_at)
+        VALUES (${newId("trg")}, ${accountId}, ${input.name}, ${JSON.stringify(input.on)}, ${input.channel},
+          ${scopeKey(input.scope)}, ${input.campaign ?? null}, ${input.enabled}, ${new Date().toISOString()})
+        RETURNING id, account_id AS accountId, name, trigger_on AS "on", channel, scope_key AS scopeKey,
+          campaign, enabled, created_at AS createdAt, deleted_at AS deletedAt`,
+      rulesChanged(accountId),
     ]);
-    return c.json(ruleView(ruleFromRow(row!)), 201);
+    return c.json(ruleView(ruleFromRow(inserted!.results[0]!)), 201);
   })
   .openapi(listTriggers, async (c) => {
-    const rows = await c.var.db
-      .select()
-      .from(triggerRules)
-      .where(and(eq(triggerRules.accountId, c.var.principal.accountId), isNull(triggerRules.deletedAt)))
-      .orderBy(asc(triggerRules.createdAt), asc(triggerRules.id));
+    const rows = await c.var.db.all<RuleRow>(
+      sql`SELECT ${sql.raw(RULE_COLUMNS)} FROM trigger_rules r
+        WHERE r.account_id = ${c.var.principal.accountId} AND r.deleted_at IS NULL
+        ORDER BY r.created_at, r.id`,
+    );
     return c.json({ items: rows.map((r) => ruleView(ruleFromRow(r))) }, 200);
   })
   .openapi(getTrigger, async (c) => {
@@ -181,13 +174,9 @@ export const triggerRoutes = createRouter()
     await findRule(c.var.db, accountId, id);
     const db = c.var.db;
     await db.batch([
-      db
-        .update(triggerRules)
-        .set({ deletedAt: new Date().toISOString() })
-        .where(
-          and(eq(triggerRules.id, id), eq(triggerRules.accountId, accountId), isNull(triggerRules.deletedAt)),
-        ),
-      rulesChanged(db, accountId),
+      sql`UPDATE trigger_rules SET deleted_at = ${new Date().toISOString()}
+        WHERE id = ${id} AND account_id = ${accountId} AND deleted_at IS NULL`,
+      rulesChanged(accountId),
     ]);
     return c.json({ id, deleted: true as const }, 200);
   });
@@ -196,22 +185,16 @@ export const triggerRoutes = createRouter()
  * Moves the account's rules version in the same batch as the change: the account's writer caches
  * its rules and checks this inside every commit that relied on them (docs/adr/0010).
  */
-function rulesChanged(db: Db, accountId: string) {
-  return db
-    .update(accounts)
-    .set({ triggerRulesVersion: sql`${accounts.triggerRulesVersion} + 1` })
-    .where(eq(accounts.id, accountId));
+function rulesChanged(accountId: string) {
+  return sql`UPDATE accounts SET trigger_rules_version = trigger_rules_version + 1 WHERE id = ${accountId}`;
 }
 
 /** The account's live rule; another account's rule is "not found" like a missing one. */
 async function findRule(db: Db, accountId: string, id: string) {
-  const [row] = await db
-    .select()
-    .from(triggerRules)
-    .where(
-      and(eq(triggerRules.id, id), eq(triggerRules.accountId, accountId), isNull(triggerRules.deletedAt)),
-    )
-    .limit(1);
+  const row = await db.get<RuleRow>(
+    sql`SELECT ${sql.raw(RULE_COLUMNS)} FROM trigger_rules r
+      WHERE r.id = ${id} AND r.account_id = ${accountId} AND r.deleted_at IS NULL LIMIT 1`,
+  );
   if (!row) throw new ApiError(404, "not_found", "no such trigger rule");
   return row;
 }
