@@ -8,8 +8,9 @@
 //     /ready answers and the output has settled;
 //   - Ctrl-C stops the two dev processes themselves (each announces its pid in
 //     OPTOUT_DEV_STATE_DIR), so they, their `pnpm run dev` and turbo all end with exit 0 — no
-//     "Command failed" from them. (pnpm 12 itself, when a terminal's Ctrl-C reaches it too, still
-//     ends with "[ELIFECYCLE] Command failed." and exit 130 for any script, even one that exits 0.)
+//     "Command failed" from them. The package scripts say `exec node scripts/dev.mjs`: without
+//     `exec`, pnpm's child is `sh -c`, which the terminal's Ctrl-C kills while this script is still
+//     shutting down, and pnpm then reports "[ELIFECYCLE] Command failed." although it exited 0.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
