@@ -7,7 +7,10 @@ describe("sql", () => {
   it("binds every value as a parameter, never as text", () => {
     const hostile = "x'); DROP TABLE accounts; --";
     const query = sql`SELECT id FROM accounts WHERE id = ${hostile} AND name = ${"n"}`;
-    expect(query).toEqual({ text: "SELECT id FROM accounts WHERE id = ? AND name = ?", params: [hostile, "n"] });
+    expect(query).toEqual({
+      text: "SELECT id FROM accounts WHERE id = ? AND name = ?",
+      params: [hostile, "n"],
+    });
   });
 
   it("splices nested queries and joins with their parameters in order", () => {
