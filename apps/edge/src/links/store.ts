@@ -133,26 +133,6 @@ export async function insertLinks(db: Db, rows: readonly NewLinkRow[]): Promise<
   if (inserts.length > 0) await db.batch(inserts);
 }
 
-/**
- * Records that this link's opt-out is the ledger event `seq` (and clears an earlier undo). As a
- * statement, so the opt-out can pass it to the ledger append's own batch (`alsoWrite`).
- */
-export function linkOptOutStatement(
-  d1: D1Database,
-  codeHash: string,
-  optOut: { at: string; seq: number; scopeKey: string },
-): D1PreparedStatement {
-  return d1
-    .prepare(
-      "UPDATE links SET opted_out_at = ?1, opt_out_seq = ?2, opt_out_scope_key = ?3, undone_at = NULL WHERE code_hash = ?4",
-    )
-    .bind(optOut.at, optOut.seq, optOut.scopeKey, codeHash);
-}
-
-export function linkUndoStatement(d1: D1Database, codeHash: string, at: string): D1PreparedStatement {
-  return d1.prepare("UPDATE links SET undone_at = ?1 WHERE code_hash = ?2").bind(at, codeHash);
-}
-
 export async function readLinkSettings(db: Db, accountId: string): Promise<LinkSettings> {
   const row = await db.get<Stored<Omit<LinkSettingsRow, "accountId" | "updatedAt">>>(sql`
     SELECT brand_name AS brandName, offer_both_scopes AS offerBothScopes, default_locale AS defaultLocale,
